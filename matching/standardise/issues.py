@@ -1,0 +1,52 @@
+"""Data-quality issue codes (准入校验 codes).
+
+Every standardised record leaves with a tuple of these codes. They are
+strings so that they can be written to CSV as a ``;``-separated list and
+stored as-is; the :class:`Issue` enum is the one list of valid codes.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+__all__ = ["Issue", "REJECTING"]
+
+
+class Issue(StrEnum):
+    # codes and types
+    CODE_UNMAPPED = "CODE_UNMAPPED"            # gender / id_type code not in the source's table
+    SOURCE_UNKNOWN = "SOURCE_UNKNOWN"          # source_system not in config/codes.yaml
+    # rejections: no customer can be made from the row
+    NAME_MISSING = "NAME_MISSING"
+    TYPE_INVALID = "TYPE_INVALID"              # customer_type not P / G
+    SOURCE_KEY_MISSING = "SOURCE_KEY_MISSING"  # source_system or source_customer_id empty
+    # name
+    NAME_INVALID = "NAME_INVALID"              # holds digits or symbols a name cannot hold
+    # identifiers
+    ID_FORMAT = "ID_FORMAT"                    # resident ID of wrong length / characters
+    ID_CHECKSUM = "ID_CHECKSUM"                # GB 11643 check digit wrong
+    ID_DATE_INVALID = "ID_DATE_INVALID"        # birth date inside the resident ID impossible
+    ID_AREA_INVALID = "ID_AREA_INVALID"        # area code inside the resident ID unknown
+    ID_LEGACY_15 = "ID_LEGACY_15"              # 15-digit legacy ID widened to 18 (informational)
+    ID_MISSING = "ID_MISSING"                  # id_type given but no number, or vice versa
+    ID_TYPE_MISMATCH = "ID_TYPE_MISMATCH"      # e.g. a USCC on a person
+    ID_BIRTH_MISMATCH = "ID_BIRTH_MISMATCH"    # keyed birth date != the resident ID's
+    ID_GENDER_MISMATCH = "ID_GENDER_MISMATCH"  # keyed gender != the resident ID's
+    USCC_FORMAT = "USCC_FORMAT"
+    USCC_CHECKSUM = "USCC_CHECKSUM"
+    ORG_CODE_FORMAT = "ORG_CODE_FORMAT"
+    ORG_CODE_CHECKSUM = "ORG_CODE_CHECKSUM"
+    # dates
+    DATE_INVALID = "DATE_INVALID"              # birth date unparseable or impossible
+    # contact
+    MOBILE_INVALID = "MOBILE_INVALID"
+    PHONE_INVALID = "PHONE_INVALID"
+    EMAIL_INVALID = "EMAIL_INVALID"
+    # timestamps
+    UPDATED_AT_INVALID = "UPDATED_AT_INVALID"
+
+
+#: Codes that make a row inadmissible: it goes to the exceptions store.
+REJECTING: frozenset[Issue] = frozenset(
+    {Issue.NAME_MISSING, Issue.TYPE_INVALID, Issue.SOURCE_KEY_MISSING}
+)

@@ -1,0 +1,71 @@
+"""Character-level helpers shared by every field standardiser.
+
+Width folding uses ``unicodedata`` NFKC restricted to the full-width block so
+that CJK punctuation we care about (``·`` ``（）``) is handled explicitly;
+traditional→simplified uses OpenCC.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+import opencc
+
+__all__ = [
+    "to_halfwidth",
+    "to_simplified",
+    "collapse_spaces",
+    "is_cjk",
+    "has_cjk",
+    "clean_text",
+]
+
+# Full-width ASCII variants U+FF01..U+FF5E map to U+0021..U+007E; the
+# ideographic space U+3000 maps to a plain space.
+_FULLWIDTH = {cp: cp - 0xFEE0 for cp in range(0xFF01, 0xFF5F)}
+_FULLWIDTH[0x3000] = 0x20
+# Other blanks clerks paste in: no-break space, zero-width space and joiners, BOM.
+_FULLWIDTH.update({0x00A0: 0x20, 0x200B: None, 0x200C: None, 0x200D: None, 0xFEFF: None})
+_SPACES = re.compile(r"\s+")
+
+
+def to_halfwidth(text: str) -> str:
+    """Fold full-width ASCII (digits, letters, punctuation) and odd blanks to ASCII."""
+    return text.translate(_FULLWIDTH)
+
+
+@lru_cache(maxsize=1)
+def _t2s() -> opencc.OpenCC:
+    return opencc.OpenCC("t2s")
+
+
+def to_simplified(text: str) -> str:
+    """Traditional → simplified Chinese (OpenCC ``t2s``)."""
+    if not has_cjk(text):
+        return text
+    return str(_t2s().convert(text))
+
+
+def collapse_spaces(text: str) -> str:
+    """Trim, and fold every run of white space to one ASCII space."""
+    return _SPACES.sub(" ", text).strip()
+
+
+def is_cjk(char: str) -> bool:
+    """True for a CJK unified ideograph (the basic block and extension A)."""
+    cp = ord(char)
+    return 0x4E00 <= cp <= 0x9FFF or 0x3400 <= cp <= 0x4DBF or 0x20000 <= cp <= 0x2A6DF
+
+
+def has_cjk(text: str) -> bool:
+    return any(is_cjk(c) for c in text)
+
+
+def clean_text(raw: str | None) -> str | None:
+    """The common first step of every field: None/blank → None, width folded,
+    white space collapsed. Returns None when nothing is left."""
+    if raw is None:
+        return None
+    text = collapse_spaces(to_halfwidth(str(raw)))
+    return text or None
