@@ -42,6 +42,11 @@ class Issue(StrEnum):
     MOBILE_INVALID = "MOBILE_INVALID"
     PHONE_INVALID = "PHONE_INVALID"
     EMAIL_INVALID = "EMAIL_INVALID"
+    # address
+    # placeholder (无, 不详) or no letter at all
+    ADDRESS_INVALID = "ADDRESS_INVALID"
+    # city/district not in the keyed province/city
+    ADDRESS_REGION_CONFLICT = "ADDRESS_REGION_CONFLICT"
     # timestamps
     UPDATED_AT_INVALID = "UPDATED_AT_INVALID"
 

@@ -20,6 +20,9 @@ __all__ = ["Region", "Gazetteer", "gazetteer"]
 
 _LINE = re.compile(r'^(\s*)(\d+) (?:province|county)="([^"]*)"')
 _PERIOD = re.compile(r"^\[(\d*)-(\d*)\](.*)$")
+_PLACEHOLDERS = frozenset(
+    {"市辖区", "县", "省直辖县级行政区划", "自治区直辖县级行政区划", "市区", "郊区"}
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,7 +87,7 @@ def _parse(text: str) -> tuple[Region, ...]:
                 end = int(end_s) if end_s else None
             else:
                 name, start, end = part, None, None
-            if name in ("市辖区", "县", "省直辖县级行政区划", "自治区直辖县级行政区划", "市区", "郊区"):
+            if name in _PLACEHOLDERS:
                 continue  # placeholders, not places
             out.append(Region(code, name, level, end is None, start, end))
     return tuple(out)

@@ -13,6 +13,7 @@ from functools import lru_cache
 import opencc
 
 __all__ = [
+    "HAN_RANGES",
     "to_halfwidth",
     "to_simplified",
     "collapse_spaces",
@@ -23,11 +24,20 @@ __all__ = [
 
 # Full-width ASCII variants U+FF01..U+FF5E map to U+0021..U+007E; the
 # ideographic space U+3000 maps to a plain space.
-_FULLWIDTH = {cp: cp - 0xFEE0 for cp in range(0xFF01, 0xFF5F)}
+_FULLWIDTH: dict[int, int | None] = {cp: cp - 0xFEE0 for cp in range(0xFF01, 0xFF5F)}
 _FULLWIDTH[0x3000] = 0x20
 # Other blanks clerks paste in: no-break space, zero-width space and joiners, BOM.
 _FULLWIDTH.update({0x00A0: 0x20, 0x200B: None, 0x200C: None, 0x200D: None, 0xFEFF: None})
 _SPACES = re.compile(r"\s+")
+
+#: Ideographs, as a regex character class body: the basic block, extensions A
+#: to I, the compatibility blocks and 〇 (U+3007). OpenCC's simplified output
+#: uses the late extensions (餪 → 𫗬, U+2B5EC), and so do real names.
+HAN_RANGES = (
+    "\u3007\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+    "\U00020000-\U0002fa1f\U00030000-\U000323af"
+)
+_HAN = re.compile(f"[{HAN_RANGES}]")
 
 
 def to_halfwidth(text: str) -> str:
@@ -53,13 +63,13 @@ def collapse_spaces(text: str) -> str:
 
 
 def is_cjk(char: str) -> bool:
-    """True for a CJK unified ideograph (the basic block and extension A)."""
-    cp = ord(char)
-    return 0x4E00 <= cp <= 0x9FFF or 0x3400 <= cp <= 0x4DBF or 0x20000 <= cp <= 0x2A6DF
+    """True for one ideograph (see HAN_RANGES)."""
+    return _HAN.fullmatch(char) is not None
 
 
 def has_cjk(text: str) -> bool:
-    return any(is_cjk(c) for c in text)
+    """True when ``text`` holds at least one ideograph."""
+    return _HAN.search(text) is not None
 
 
 def clean_text(raw: str | None) -> str | None:

@@ -1,0 +1,1 @@
+"""ECIF application layer: settings and the ``ecif`` command line."""

@@ -1,0 +1,1 @@
+"""ECIF operational store (SQLAlchemy models). Built by the store issue."""
