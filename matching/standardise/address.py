@@ -54,11 +54,13 @@ from matching.standardise.text import to_halfwidth, to_simplified
 __all__ = [
     "Address",
     "RegionMatch",
+    "Place",
+    "PlaceIndex",
+    "MUNICIPALITIES",
     "standardise_address",
     "match_regions",
     "place_index",
     "region_short_name",
-    "simplify",
     "drop_spaces",
 ]
 
@@ -67,27 +69,6 @@ MUNICIPALITIES = frozenset({"11", "12", "31", "50"})  # province codes of 北京
 # --- text helpers (candidates for text.py) ----------------------------------
 
 _LONE_SPACE = re.compile(r" (?![A-Za-z0-9])|(?<![A-Za-z0-9]) ")
-# Exactly the characters text.to_halfwidth changes: most values hold none, and
-# a regex search is ten times cheaper than the translate.
-_WIDE = re.compile("[\uff01-\uff5e\u3000\u00a0\u200b-\u200d\ufeff]")
-
-
-def halfwidth(text: str) -> str:
-    """:func:`~matching.standardise.text.to_halfwidth`, skipped when there is nothing to fold."""
-    return to_halfwidth(text) if _WIDE.search(text) else text
-
-
-def simplify(text: str) -> str:
-    """Traditional → simplified until stable (OpenCC ``t2s`` maps 薴 → 苧 → 苎).
-    (``t2s`` never produces a full-width or ASCII character: checked over the BMP.)"""
-    for _ in range(3):
-        converted = to_simplified(text)
-        if converted == text:
-            break
-        text = converted
-    return text
-
-
 def drop_spaces(text: str) -> str:
     """Collapse white space, then keep a space only between two ASCII letters/digits."""
     return _LONE_SPACE.sub("", " ".join(text.split()))
@@ -165,7 +146,7 @@ class PlaceIndex:
 
 def _out_name(name: str) -> str:
     # OpenCC turns the place name 乾 (乾县, 乾安县) into 干: keep it as written.
-    return name if "乾" in name else simplify(name)
+    return name if "乾" in name else to_simplified(name)
 
 
 @lru_cache(maxsize=1)
@@ -185,7 +166,7 @@ def place_index() -> PlaceIndex:
         short = region_short_name(place.name)
         prov_names[place.pcode] = place.name
         prov_short_of[place.pcode] = short
-        pf[simplify(r.name)].append(place)
+        pf[to_simplified(r.name)].append(place)
         if short != place.name:
             ps[short].append(place)
             if place.name.endswith("自治区"):
@@ -197,7 +178,7 @@ def place_index() -> PlaceIndex:
         rank = (r.current, r.end or 0, _out_name(r.name))
         latest[r.code[:4]] = max(latest.get(r.code[:4], rank), rank)
         place = Place(r.code[:2], r.code[:4], _out_name(r.name), r.current)
-        cf[simplify(r.name)].append(place)
+        cf[to_simplified(r.name)].append(place)
         short = region_short_name(place.name)
         if short != place.name:
             cs[short].append(place)
@@ -205,7 +186,7 @@ def place_index() -> PlaceIndex:
     seen: dict[tuple[str, str | None, str], int] = {}
     for r in g.districts:
         ccode = r.code[:4] if r.code[:4] in city_names else None
-        key = simplify(r.name)
+        key = to_simplified(r.name)
         place = Place(r.code[:2], ccode, _out_name(r.name), r.current)
         at = seen.setdefault((place.pcode, ccode, key), len(df[key]))
         if at == len(df[key]):
@@ -251,7 +232,7 @@ _COUNTRY = re.compile(r"(?:中华人民共和国|中国)+")
 
 
 def _prepare(text: str) -> str:
-    text = _PUNCT.sub(" ", simplify(halfwidth(text)).upper())
+    text = _PUNCT.sub(" ", to_simplified(to_halfwidth(text)).upper())
     if "." in text:
         text = _DOT.sub(" ", text)
     text = _CLOSE.sub(")", _OPEN.sub("(", text)).replace("幢", "栋")
@@ -266,7 +247,8 @@ def standardise_address(raw: str | None) -> Address:
     """Normalise a free-text address and split off its regions; never raises."""
     if raw is None:
         return _EMPTY
-    text = _prepare(str(raw))
+    raw = str(raw)
+    text = _prepare(raw)
     if not text:
         return _INVALID if raw.strip() else _EMPTY
     if text in _PLACEHOLDERS or _LETTER.search(text) is None:

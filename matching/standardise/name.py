@@ -164,7 +164,7 @@ def _cjk_name(text: str) -> PersonName:
         valid = all(_is_han(c) or c == _DOT or _is_latin_char(c) for c in text)
     if _DOT in text:
         text = _DOT_RUN.sub(_DOT, text).strip(_DOT)
-    text = _simplified(text)
+    text = to_simplified(text)
     issues: tuple[str, ...] = () if valid else (Issue.NAME_INVALID,)
     if script == "mixed":
         plain = text.translate(_DROP_SEPARATORS)
@@ -193,15 +193,6 @@ def _latin_name(text: str) -> PersonName:
         return PersonName(text, plain, None, None, None, None, (Issue.NAME_INVALID,))
     issues: tuple[str, ...] = () if valid else (Issue.NAME_INVALID,)
     return PersonName(text, plain, None, None, key, "latin", issues)
-
-
-def _simplified(text: str) -> str:
-    for _ in range(3):
-        converted = to_simplified(text)
-        if converted == text:
-            break
-        text = converted
-    return text
 
 
 def _is_han(char: str) -> bool:

@@ -36,16 +36,16 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from operator import mul
 
 from matching.standardise.address import (
     drop_spaces,
-    halfwidth,
     match_regions,
     place_index,
     region_short_name,
-    simplify,
 )
 from matching.standardise.issues import Issue
+from matching.standardise.text import to_halfwidth, to_simplified
 
 __all__ = [
     "OrgName",
@@ -80,7 +80,9 @@ _LEGAL_FORMS = {
     "合伙企业": "合伙企业", "(个人独资)": "个人独资企业", "个人独资企业": "个人独资企业",
     "总公司": "公司", "公司": "公司",
 }
-_FORMS = "|".join(re.escape(f) for f in sorted(_LEGAL_FORMS, key=len, reverse=True))
+# A bare 公司 is no legal form inside 分公司 / 支公司.
+_FORMS = "|".join("(?<![分支])公司" if f == "公司" else re.escape(f)
+                  for f in sorted(_LEGAL_FORMS, key=len, reverse=True))
 _LEGAL_END = re.compile(f"(?:{_FORMS})$")
 _LONGEST_FORM = max(map(len, _LEGAL_FORMS))
 _LEGAL_ANY = re.compile(_FORMS)
@@ -97,7 +99,7 @@ _LETTER = re.compile(r"[^\W\d_]")
 
 
 def _clean_name(raw: str) -> str:
-    text = _QUOTES.sub("", simplify(halfwidth(raw)).upper())
+    text = _QUOTES.sub("", to_simplified(to_halfwidth(raw)).upper())
     text = _CLOSE.sub(")", _OPEN.sub("(", text))
     return drop_spaces(text) if _BLANK.search(text) else text
 
@@ -142,7 +144,7 @@ def _split_branch(name: str) -> tuple[str, str | None]:
         cut = words[-1].end() if words else _first_region(before)
     if cut <= 0:
         return name, None
-    return name[:cut], _short_regions(name[cut:])
+    return name[:cut], _short_regions(name[cut:].replace("(", "").replace(")", ""))
 
 
 def _first_region(text: str) -> int:
@@ -218,13 +220,16 @@ _USCC_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
 _ORG_CODE = re.compile(r"[0-9A-Z]{8}[0-9X]")
 _ORG_WEIGHTS = (3, 7, 9, 10, 5, 8, 4, 2)
 _ORG_VALUES = {c: i for i, c in enumerate("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ")}
+_ORG_CHECKS = "0123456789X0"  # indexed by c = 1 … 11
 
 
 def _compact(raw: str | None) -> str | None:
     if raw is None:
         return None
-    text = _SEPARATORS.sub("", halfwidth(str(raw))).upper()
-    return text or None
+    text = to_halfwidth(str(raw))
+    if not text.isalnum():
+        text = _SEPARATORS.sub("", text)
+    return text.upper() or None
 
 
 def org_code_check_digit(body8: str) -> str:
@@ -233,10 +238,14 @@ def org_code_check_digit(body8: str) -> str:
     values (digits 0-9, letters A=10 … Z=35); c = 11 − (Σ mod 11), written
     ``X`` for 10 and ``0`` for 11. Raises ValueError unless ``body8`` is eight
     digits / upper-case letters."""
-    if len(body8) != 8 or any(c not in _ORG_VALUES for c in body8):
+    if len(body8) != 8 or not _ORG_VALUES.keys() >= set(body8):
         raise ValueError(f"organisation code body must be 8 of 0-9 A-Z, got {body8!r}")
-    c = 11 - sum(_ORG_VALUES[ch] * w for ch, w in zip(body8, _ORG_WEIGHTS, strict=True)) % 11
-    return "X" if c == 10 else "0" if c == 11 else str(c)
+    return _org_check(body8)
+
+
+def _org_check(body8: str) -> str:
+    total = sum(map(mul, map(_ORG_VALUES.__getitem__, body8), _ORG_WEIGHTS))
+    return _ORG_CHECKS[11 - total % 11]
 
 
 def uscc_check_digit(body17: str) -> str:
@@ -246,9 +255,13 @@ def uscc_check_digit(body17: str) -> str:
     The same sum as ``stdnum.cn.uscc.calc_check_digit`` (the tests' oracle),
     which compacts its argument and costs five times as much. Raises ValueError
     unless ``body17`` is 17 characters of that alphabet."""
-    if len(body17) != 17 or any(c not in _USCC_VALUES for c in body17):
+    if len(body17) != 17 or not _USCC_VALUES.keys() >= set(body17):
         raise ValueError(f"USCC body must be 17 of {_USCC_ALPHABET}, got {body17!r}")
-    total = sum(_USCC_VALUES[c] * w for c, w in zip(body17, _USCC_WEIGHTS, strict=True))
+    return _uscc_check(body17)
+
+
+def _uscc_check(body17: str) -> str:
+    total = sum(map(mul, map(_USCC_VALUES.__getitem__, body17), _USCC_WEIGHTS))
     return _USCC_ALPHABET[-total % 31]
 
 
@@ -270,10 +283,10 @@ def standardise_uscc(raw: str | None) -> OrgId:
         return OrgId(None, org.org_code, code, False, (Issue.USCC_FORMAT,))
     if _USCC.fullmatch(code) is None:
         return OrgId(None, None, code, False, (Issue.USCC_FORMAT,))
-    if uscc_check_digit(code[:17]) != code[17]:
+    if _uscc_check(code[:17]) != code[17]:
         return OrgId(None, None, code, False, (Issue.USCC_CHECKSUM,))
     org_code = code[8:17]
-    if org_code_check_digit(org_code[:8]) != org_code[8]:
+    if _org_check(org_code[:8]) != org_code[8]:
         return OrgId(code, None, code, True, (Issue.ORG_CODE_CHECKSUM,))
     return OrgId(code, org_code, code, True, ())
 
@@ -298,6 +311,6 @@ def _check_org_code(code: str) -> OrgId:
     # A body of one repeated character (00000000-0 passes the check) is a placeholder.
     if _ORG_CODE.fullmatch(code) is None or code[:8] == code[0] * 8:
         return OrgId(None, None, code, False, (Issue.ORG_CODE_FORMAT,))
-    if org_code_check_digit(code[:8]) != code[8]:
+    if _org_check(code[:8]) != code[8]:
         return OrgId(None, None, code, False, (Issue.ORG_CODE_CHECKSUM,))
     return OrgId(None, code, code, True, ())
