@@ -45,7 +45,7 @@ OUTPUT_COLUMNS: tuple[str, ...] = CONTRACT_OUTPUT_COLUMNS + (
     "name_plain",       # name without the minority-name dot / Latin spaces
     "surname",
     "given_name",
-    "name_pinyin",      # pinyin key with surname readings
+    "name_pinyin",      # pinyin key with surname readings; organisations: of org_core
     "id_cleaned",       # compacted (and widened) ID whatever its validity: fuzzy compare only
     "id_valid",         # "1" when id_number passed its checksum, else "0" / empty
     "id_raw",           # the ID as keyed, for display

@@ -47,6 +47,7 @@ from matching.standardise.text import HAN_RANGES, collapse_spaces, to_halfwidth,
 
 __all__ = [
     "PersonName",
+    "pinyin_key",
     "standardise_person_name",
     "COMPOUND_SURNAMES",
     "SINGLE_SURNAMES",
@@ -221,8 +222,13 @@ def _surname_pinyin(surname: str) -> str:
     return _pinyin_key(surname)
 
 
-def _pinyin_key(text: str) -> str:
+def pinyin_key(text: str) -> str:
+    """Toneless pinyin of every character, lower case, no spaces; Latin letters
+    folded; anything else dropped. Used for organisation name cores too."""
     return "".join([_char_pinyin(c) for c in text])
+
+
+_pinyin_key = pinyin_key
 
 
 @lru_cache(maxsize=16384)

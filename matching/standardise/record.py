@@ -18,7 +18,7 @@ from matching.standardise.columns import OUTPUT_COLUMNS
 from matching.standardise.dates import standardise_date
 from matching.standardise.email import standardise_email
 from matching.standardise.issues import REJECTING, Issue
-from matching.standardise.name import standardise_person_name
+from matching.standardise.name import pinyin_key, standardise_person_name
 from matching.standardise.org import (
     OrgId,
     standardise_org_code,
@@ -69,6 +69,7 @@ class _Fields:
         self.uscc = cache(standardise_uscc)
         self.org_code = cache(standardise_org_code)
         self.timestamp = cache(_standardise_timestamp)
+        self.pinyin = cache(pinyin_key)
 
 
 @lru_cache(maxsize=1)
@@ -238,6 +239,7 @@ def _organisation_fields(
         org_region=org.region,
         org_legal_form=org.legal_form,
         org_branch=org.branch,
+        name_pinyin=f.pinyin(org.core) if org.core else None,
         gender=None,
     )
     issues.extend(org.issues)
