@@ -1,0 +1,1 @@
+"""Matching engine: turns scored candidate pairs into customer clusters."""
