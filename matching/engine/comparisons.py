@@ -1,0 +1,197 @@
+"""Splink comparisons fitted to Chinese customer data.
+
+Each comparison is a list of levels, most specific first. Hanzi columns are
+compared exactly or position by position; Jaro-Winkler and
+Damerau-Levenshtein run on pinyin keys and digit strings only, so DuckDB and
+Spark give the same levels (DuckDB's distances count UTF-8 bytes).
+"""
+
+from __future__ import annotations
+
+import splink.comparison_level_library as cll
+import splink.comparison_library as cl
+from splink.internals.comparison_creator import ComparisonCreator
+
+__all__ = [
+    "person_name",
+    "resident_id",
+    "birth_date",
+    "gender",
+    "mobile",
+    "exact_or_else",
+    "address",
+    "org_core",
+    "org_code",
+    "legal_rep",
+]
+
+
+def _positions_equal(col: str, upto: int = 4) -> str:
+    """SQL counting equal characters position by position (beyond the end both are '')."""
+    return " + ".join(
+        f"CASE WHEN substr({col}_l, {i}, 1) = substr({col}_r, {i}, 1) THEN 1 ELSE 0 END"
+        for i in range(1, upto + 1)
+    )
+
+
+def person_name() -> ComparisonCreator:
+    """Name: exact (term-frequency adjusted, so 张伟 counts for less than 诸葛亮),
+    equal pinyin (homophone typos 伟/玮), one character different (look-alikes
+    己/已), similar pinyin, else."""
+    return cl.CustomComparison(
+        output_column_name="name",
+        comparison_levels=[
+            cll.NullLevel("name_plain"),
+            cll.ExactMatchLevel("name_plain", term_frequency_adjustments=True),
+            cll.ExactMatchLevel("name_pinyin", term_frequency_adjustments=True),
+            cll.CustomLevel(
+                "length(name_plain_l) = length(name_plain_r) "
+                "AND length(name_plain_l) BETWEEN 2 AND 4 "
+                f"AND ({_positions_equal('name_plain')}) = 3",
+                label_for_charts="One character different",
+            ),
+            cll.JaroWinklerLevel("name_pinyin", 0.92),
+            cll.JaroWinklerLevel("name_pinyin", 0.8),
+            cll.ElseLevel(),
+        ],
+    )
+
+
+def resident_id() -> ComparisonCreator:
+    """Identity number as keyed and cleaned (valid or not): exact, one digit
+    wrong or two adjacent swapped (Damerau-Levenshtein 1), else."""
+    return cl.CustomComparison(
+        output_column_name="id",
+        comparison_levels=[
+            cll.NullLevel("id_cleaned"),
+            cll.ExactMatchLevel("id_cleaned"),
+            cll.DamerauLevenshteinLevel("id_cleaned", 1),
+            cll.ElseLevel(),
+        ],
+    )
+
+
+def birth_date() -> ComparisonCreator:
+    """Birth date: exact, day and month swapped, same year and month, same year, else."""
+    swapped = (
+        "substr(birth_date_l, 1, 4) = substr(birth_date_r, 1, 4) "
+        "AND substr(birth_date_l, 6, 2) = substr(birth_date_r, 9, 2) "
+        "AND substr(birth_date_l, 9, 2) = substr(birth_date_r, 6, 2)"
+    )
+    return cl.CustomComparison(
+        output_column_name="birth_date",
+        comparison_levels=[
+            cll.NullLevel("birth_date"),
+            cll.ExactMatchLevel("birth_date"),
+            cll.CustomLevel(swapped, label_for_charts="Day and month swapped"),
+            cll.CustomLevel(
+                "substr(birth_date_l, 1, 7) = substr(birth_date_r, 1, 7)",
+                label_for_charts="Same year and month",
+            ),
+            cll.CustomLevel(
+                "substr(birth_date_l, 1, 4) = substr(birth_date_r, 1, 4)",
+                label_for_charts="Same year",
+            ),
+            cll.ElseLevel(),
+        ],
+    )
+
+
+def gender() -> ComparisonCreator:
+    return exact_or_else("gender")
+
+
+def mobile() -> ComparisonCreator:
+    """Mobile: exact (term-frequency adjusted: a household shares one), one digit off, else."""
+    return cl.CustomComparison(
+        output_column_name="mobile",
+        comparison_levels=[
+            cll.NullLevel("mobile"),
+            cll.ExactMatchLevel("mobile", term_frequency_adjustments=True),
+            cll.DamerauLevenshteinLevel("mobile", 1),
+            cll.ElseLevel(),
+        ],
+    )
+
+
+def exact_or_else(col: str, tf: bool = False) -> ComparisonCreator:
+    return cl.CustomComparison(
+        output_column_name=col,
+        comparison_levels=[
+            cll.NullLevel(col),
+            cll.ExactMatchLevel(col, term_frequency_adjustments=tf),
+            cll.ElseLevel(),
+        ],
+    )
+
+
+def address() -> ComparisonCreator:
+    """Address by normalised parts: exact, one a prefix of the other (truncated
+    after the street number), same district, same city, else."""
+    prefix = (
+        "(length(address_l) >= 6 AND length(address_r) >= 6 AND "
+        "(substr(address_l, 1, length(address_r)) = address_r "
+        "OR substr(address_r, 1, length(address_l)) = address_l))"
+    )
+    return cl.CustomComparison(
+        output_column_name="address",
+        comparison_levels=[
+            cll.NullLevel("address"),
+            cll.ExactMatchLevel("address", term_frequency_adjustments=True),
+            cll.CustomLevel(prefix, label_for_charts="One a prefix of the other"),
+            cll.CustomLevel(
+                "district_l = district_r AND address_detail_l = address_detail_r",
+                label_for_charts="Same district and street address",
+            ),
+            cll.CustomLevel(
+                "city_l = city_r AND district_l = district_r", label_for_charts="Same district"
+            ),
+            cll.CustomLevel("city_l = city_r", label_for_charts="Same city"),
+            cll.ElseLevel(),
+        ],
+    )
+
+
+def org_core() -> ComparisonCreator:
+    """Organisation name core: exact (term-frequency adjusted), equal pinyin,
+    one contains the other (an industry word dropped), similar pinyin, else."""
+    contains = (
+        "length(org_core_l) >= 2 AND length(org_core_r) >= 2 AND "
+        "(instr(org_core_l, org_core_r) > 0 OR instr(org_core_r, org_core_l) > 0)"
+    )
+    return cl.CustomComparison(
+        output_column_name="org_core",
+        comparison_levels=[
+            cll.NullLevel("org_core"),
+            cll.ExactMatchLevel("org_core", term_frequency_adjustments=True),
+            cll.ExactMatchLevel("name_pinyin"),
+            cll.CustomLevel(contains, label_for_charts="One contains the other"),
+            cll.JaroWinklerLevel("name_pinyin", 0.9),
+            cll.ElseLevel(),
+        ],
+    )
+
+
+def org_code() -> ComparisonCreator:
+    """Organisation code (keyed or from a USCC, valid or not): exact, one character off, else."""
+    return cl.CustomComparison(
+        output_column_name="org_code",
+        comparison_levels=[
+            cll.NullLevel("org_code_any"),
+            cll.ExactMatchLevel("org_code_any"),
+            cll.DamerauLevenshteinLevel("org_code_any", 1),
+            cll.ElseLevel(),
+        ],
+    )
+
+
+def legal_rep() -> ComparisonCreator:
+    return cl.CustomComparison(
+        output_column_name="legal_rep",
+        comparison_levels=[
+            cll.NullLevel("legal_rep"),
+            cll.ExactMatchLevel("legal_rep"),
+            cll.ExactMatchLevel("legal_rep_pinyin"),
+            cll.ElseLevel(),
+        ],
+    )

@@ -1,0 +1,104 @@
+"""Typed engine configuration, loaded from ``config/matching.yaml``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from matching.config import DEFAULT_CONFIG_DIR, load_yaml
+from matching.exceptions import ConfigError
+
+__all__ = ["Rule", "Training", "TypeConfig", "EngineConfig", "load_engine_config"]
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A deterministic rule: every column in ``equal`` present and equal on both sides."""
+
+    name: str
+    equal: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Training:
+    seed: int
+    u_max_pairs: int
+    prior_rules: tuple[tuple[str, ...], ...]
+    prior_recall: float
+    em_blocking: tuple[tuple[str, ...], ...]
+
+
+@dataclass(frozen=True)
+class TypeConfig:
+    """Configuration for one customer type (persons or organisations)."""
+
+    auto_merge: float
+    suspect: float
+    strong_rules: tuple[Rule, ...]
+    weak_rules: tuple[Rule, ...]
+    training: Training
+
+
+@dataclass(frozen=True)
+class EngineConfig:
+    model_dir: Path
+    max_cluster_size: int
+    person: TypeConfig
+    organisation: TypeConfig
+
+    def for_type(self, customer_type: str) -> TypeConfig:
+        return self.person if customer_type == "P" else self.organisation
+
+
+def _rules(raw: Any, where: str) -> tuple[Rule, ...]:
+    rules = []
+    for i, item in enumerate(raw or []):
+        try:
+            rules.append(Rule(str(item["name"]), tuple(str(c) for c in item["equal"])))
+        except (KeyError, TypeError) as exc:
+            raise ConfigError(
+                f"matching.yaml {where}[{i}]: expected {{name, equal: [...]}}"
+            ) from exc
+    return tuple(rules)
+
+
+def _type_config(raw: Any, where: str) -> TypeConfig:
+    if not isinstance(raw, dict):
+        raise ConfigError(f"matching.yaml: section {where!r} missing")
+    try:
+        th = raw["thresholds"]
+        tr = raw["training"]
+        auto, suspect = float(th["auto_merge"]), float(th["suspect"])
+        training = Training(
+            seed=int(tr["seed"]),
+            u_max_pairs=int(tr["u_max_pairs"]),
+            prior_rules=tuple(tuple(str(c) for c in r) for r in tr["prior_rules"]),
+            prior_recall=float(tr["prior_recall"]),
+            em_blocking=tuple(tuple(str(c) for c in r) for r in tr["em_blocking"]),
+        )
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ConfigError(
+            f"matching.yaml {where}: {exc!r} (thresholds/training incomplete)"
+        ) from exc
+    if not 0.0 < suspect <= auto <= 1.0:
+        raise ConfigError(
+            f"matching.yaml {where}: need 0 < suspect ({suspect}) <= auto_merge ({auto}) <= 1"
+        )
+    return TypeConfig(auto, suspect, _rules(raw.get("strong_rules"), f"{where}.strong_rules"),
+                      _rules(raw.get("weak_rules"), f"{where}.weak_rules"), training)
+
+
+def load_engine_config(config_dir: Path = DEFAULT_CONFIG_DIR) -> EngineConfig:
+    raw = load_yaml(config_dir / "matching.yaml")
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{config_dir / 'matching.yaml'}: expected a mapping")
+    model_dir = Path(raw.get("model_dir", "data/models"))
+    if not model_dir.is_absolute():
+        model_dir = config_dir.parent / model_dir
+    return EngineConfig(
+        model_dir=model_dir,
+        max_cluster_size=int(raw.get("max_cluster_size", 50)),
+        person=_type_config(raw.get("person"), "person"),
+        organisation=_type_config(raw.get("organisation"), "organisation"),
+    )

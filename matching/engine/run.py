@@ -1,0 +1,253 @@
+"""One matching run: strong rules, model scores, constrained clustering, suspects.
+
+Input: a table of standardised records (``OUTPUT_COLUMNS``) in a backend.
+Output: per record its cluster and how it got there; review tasks (one per
+suspect group); every scored pair with its per-comparison match weights.
+
+Tiers (config/matching.yaml): steward must-links (0) and strong rules (1)
+merge first, then model pairs at or above ``auto_merge`` (2), all through
+:func:`cluster_records`, which refuses any union a cannot-link forbids.
+Pairs between ``suspect`` and ``auto_merge``, machine pairs the constraints
+refused, and organisations grouped by weak rules become review tasks.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+
+from matching.engine.backend import Backend
+from matching.engine.cluster import RefusedReason, cluster_records
+from matching.engine.config import EngineConfig, Rule
+from matching.engine.features import organisation_features_sql, person_features_sql
+from matching.engine.model import TrainedModel, predict_pairs
+from matching.exceptions import ConfigError
+
+__all__ = ["MatchResult", "Decisions", "run_matching", "rule_pairs_sql"]
+
+log = logging.getLogger(__name__)
+
+TIER_STEWARD, TIER_RULE, TIER_MODEL = 0, 1, 2
+_FEATURES = {
+    "P": ("persons", person_features_sql),
+    "G": ("organisations", organisation_features_sql),
+}
+#: A weak-rule group larger than this (a call centre's landline) says nothing.
+_WEAK_GROUP_MAX = 20
+#: A review task holds at most this many customers; a larger suspect group is split.
+_TASK_MAX_CLUSTERS = 12
+
+
+@dataclass(frozen=True)
+class Decisions:
+    """Steward judgements as record-id pairs: every run obeys them."""
+
+    must_link: tuple[tuple[str, str], ...] = ()
+    cannot_link: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass
+class MatchResult:
+    records: pd.DataFrame  # unique_id, customer_type, cluster_id, link_type, rule, model_version
+    tasks: pd.DataFrame    # task_id, task_type, unique_id, cluster_id
+    pairs: pa.Table        # scored pairs with match weights (the "why")
+    model_versions: dict[str, str]
+    counts: dict[str, int] = field(default_factory=dict)
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+def rule_pairs_sql(table: str, rule: Rule, max_group: int | None = None) -> str:
+    """Portable SQL: the record pairs on which every column of ``rule`` is equal and present."""
+    cols = rule.equal
+    present = " AND ".join(f"{c} IS NOT NULL" for c in cols)
+    source = table
+    if max_group is not None:
+        part = ", ".join(cols)
+        source = (f"(SELECT *, count(*) OVER (PARTITION BY {part}) AS _group_n "
+                  f"FROM {table} WHERE {present})")
+        present = f"_group_n <= {max_group}"
+    on = " AND ".join(f"l.{c} = r.{c}" for c in cols)
+    return (
+        f"SELECT l.unique_id AS unique_id_l, r.unique_id AS unique_id_r, '{rule.name}' AS rule "
+        f"FROM (SELECT * FROM {source} WHERE {present}) l "
+        f"JOIN (SELECT * FROM {source} WHERE {present}) r "
+        f"ON {on} AND l.unique_id < r.unique_id"
+    )
+
+
+def _pairs_frame(backend: Backend, sqls: list[str]) -> pd.DataFrame:
+    if not sqls:
+        return pd.DataFrame(columns=["unique_id_l", "unique_id_r", "rule"])
+    union = " UNION ALL ".join(f"({s})" for s in sqls)
+    frame = backend.fetch_arrow(union).to_pandas()
+    return frame.drop_duplicates(["unique_id_l", "unique_id_r"], keep="first")
+
+
+def run_matching(backend: Backend, std_table: str, config: EngineConfig,
+                 models: dict[str, TrainedModel], decisions: Decisions | None = None
+                 ) -> MatchResult:
+    """Match every record of ``std_table`` (standardised records, all types)."""
+    decisions = decisions or Decisions()
+    timings: dict[str, float] = {}
+    ids: list[pd.DataFrame] = []
+    edges: list[pd.DataFrame] = []
+    suspects: list[pd.DataFrame] = []
+    pair_tables: list[pa.Table] = []
+    versions: dict[str, str] = {}
+    for ctype, (table, features_sql) in _FEATURES.items():
+        tcfg = config.for_type(ctype)
+        t0 = time.perf_counter()
+        backend.create_table(table, features_sql(std_table))
+        n = backend.count(table)
+        ids.append(backend.fetch_arrow(
+            "SELECT unique_id, customer_type, resident_id_or_code, branch_key FROM ("
+            + _exclusive_sql(ctype, table) + ")").to_pandas())
+        if n == 0:
+            continue
+        strong = _pairs_frame(backend, [rule_pairs_sql(table, r) for r in tcfg.strong_rules])
+        strong["score"], strong["tier"] = 1.0, TIER_RULE
+        edges.append(strong)
+        timings[f"{ctype}_rules"] = time.perf_counter() - t0
+
+        t0 = time.perf_counter()
+        model = models.get(ctype)
+        if model is None:
+            raise ConfigError(f"no trained {table} model; run `ecif train` on data with {table}")
+        versions[ctype] = model.version
+        scored = predict_pairs(backend, table, model, tcfg.suspect)
+        pairs = scored.as_pyarrow_table()
+        pair_tables.append(pairs.append_column(
+            "customer_type", pa.array([ctype] * pairs.num_rows, pa.string())))
+        timings[f"{ctype}_score"] = time.perf_counter() - t0
+        frame = pairs.select(["unique_id_l", "unique_id_r", "match_probability"]).to_pandas()
+        frame = frame.rename(columns={"match_probability": "score"})
+        auto = frame[frame["score"] >= tcfg.auto_merge].copy()
+        auto["rule"], auto["tier"] = f"model:{model.version}", TIER_MODEL
+        edges.append(auto)
+        band = frame[frame["score"] < tcfg.auto_merge].copy()
+        band["rule"] = "suspect"
+        suspects.append(band)
+        if tcfg.weak_rules:
+            weak = _pairs_frame(backend, [rule_pairs_sql(table, r, _WEAK_GROUP_MAX)
+                                          for r in tcfg.weak_rules])
+            weak["score"] = 0.0
+            suspects.append(weak)
+
+    t0 = time.perf_counter()
+    records = pd.concat(ids, ignore_index=True)
+    index = pd.Index(records["unique_id"])
+    must = pd.DataFrame(decisions.must_link, columns=["unique_id_l", "unique_id_r"])
+    must["score"], must["tier"], must["rule"] = 1.0, TIER_STEWARD, "steward"
+    all_edges = pd.concat([must, *edges], ignore_index=True)
+    left = _positions(index, all_edges["unique_id_l"])
+    right = _positions(index, all_edges["unique_id_r"])
+    cannot = None
+    if decisions.cannot_link:
+        cl = pd.DataFrame(decisions.cannot_link, columns=["a", "b"])
+        cannot = (_positions(index, cl["a"]), _positions(index, cl["b"]))
+    result = cluster_records(
+        len(records), left, right, all_edges["score"].to_numpy(float),
+        all_edges["tier"].to_numpy(np.int8),
+        exclusive=[records["customer_type"].to_numpy(object),
+                   records["resident_id_or_code"].to_numpy(object),
+                   records["branch_key"].to_numpy(object)],
+        cannot_link=cannot, max_cluster_size=config.max_cluster_size,
+    )
+    timings["cluster"] = time.perf_counter() - t0
+    records["cluster_index"] = result.labels
+    records["cluster_id"] = index.to_numpy()[result.labels]
+    _link_types(records, all_edges, left, right, result.accepted)
+
+    # Refused machine merges (a constraint or the size cap) are questions for a steward.
+    refused = all_edges[(~result.accepted) & (all_edges["tier"] > TIER_STEWARD)
+                        & (result.refused_reason != RefusedReason.CANNOT_LINK)]
+    tasks = _suspect_tasks(records, index, pd.concat([*suspects, refused], ignore_index=True),
+                           config)
+    counts = {
+        "records": len(records),
+        "clusters": int(records["cluster_id"].nunique()),
+        "strong_rule_edges": int((all_edges["tier"] == TIER_RULE).sum()),
+        "model_auto_edges": int((all_edges["tier"] == TIER_MODEL).sum()),
+        "refused_edges": int((~result.accepted).sum()),
+        "oversized_groups": len(result.oversized),
+        "tasks": int(tasks["task_id"].nunique()) if len(tasks) else 0,
+        "records_in_tasks": len(tasks),
+    }
+    pairs_all = pa.concat_tables(pair_tables, promote_options="permissive") if pair_tables \
+        else pa.table({})
+    return MatchResult(records.drop(columns=["cluster_index", "resident_id_or_code"]), tasks,
+                       pairs_all, versions, counts, timings)
+
+
+def _exclusive_sql(ctype: str, table: str) -> str:
+    """Per record: the identifier two records may not differ in, and the branch key."""
+    if ctype == "P":
+        return (f"SELECT unique_id, customer_type, resident_id AS resident_id_or_code, "
+                f"CAST(NULL AS VARCHAR) AS branch_key FROM {table}")
+    return (f"SELECT unique_id, customer_type, org_code AS resident_id_or_code, "
+            f"branch_key FROM {table}")
+
+
+def _positions(index: pd.Index, ids: pd.Series) -> np.ndarray:
+    pos = index.get_indexer(pd.Index(ids))
+    if (pos < 0).any():
+        missing = ids[pos < 0].head(3).tolist()
+        raise ValueError(f"pairs name records not in the input: {missing}")
+    return pos.astype(np.int64)
+
+
+def _link_types(records: pd.DataFrame, edges: pd.DataFrame, left: np.ndarray,
+                right: np.ndarray, accepted: np.ndarray) -> None:
+    """How each record joined its cluster: the strongest accepted edge touching it."""
+    n = len(records)
+    best_tier = np.full(n, 9, dtype=np.int8)
+    best_rule = np.full(n, None, dtype=object)
+    tiers = edges["tier"].to_numpy(np.int8)
+    rules = edges["rule"].to_numpy(object)
+    order = np.argsort(-tiers, kind="stable")  # weakest first, strongest written last
+    for side in (left, right):
+        sel = order[accepted[order]]
+        best_tier[side[sel]] = np.minimum(best_tier[side[sel]], tiers[sel])
+        best_rule[side[sel]] = rules[sel]
+    size = records.groupby("cluster_index")["unique_id"].transform("size").to_numpy()
+    link = np.select([size == 1, best_tier == TIER_STEWARD, best_tier == TIER_RULE],
+                     ["new", "manual", "auto_rule"], "auto_model")
+    records["link_type"] = link
+    best_rule[size == 1] = None
+    records["rule"] = best_rule
+
+
+def _suspect_tasks(records: pd.DataFrame, index: pd.Index, pairs: pd.DataFrame,
+                   config: EngineConfig) -> pd.DataFrame:
+    """Group suspect pairs into tasks: one per connected group of customers."""
+    columns = ["task_id", "task_type", "unique_id", "cluster_id"]
+    if pairs.empty:
+        return pd.DataFrame(columns=columns)
+    cluster = records["cluster_index"].to_numpy()
+    a = cluster[_positions(index, pairs["unique_id_l"])]
+    b = cluster[_positions(index, pairs["unique_id_r"])]
+    keep = a != b
+    if not keep.any():
+        return pd.DataFrame(columns=columns)
+    a, b = a[keep], b[keep]
+    score = pairs["score"].to_numpy(float)[keep]
+    nodes, inverse = np.unique(np.concatenate([a, b]), return_inverse=True)
+    grouped = cluster_records(len(nodes), inverse[: len(a)], inverse[len(a):], score,
+                              np.full(len(a), TIER_MODEL, np.int8),
+                              max_cluster_size=_TASK_MAX_CLUSTERS)
+    group_of = pd.Series(nodes[grouped.labels], index=nodes)
+    in_task = records[records["cluster_index"].isin(nodes)].copy()
+    in_task["group"] = group_of.reindex(in_task["cluster_index"]).to_numpy()
+    sizes = in_task.groupby("group")["cluster_index"].transform("nunique")
+    in_task = in_task[sizes > 1]
+    ctype = in_task.groupby("group")["customer_type"].transform("first")
+    in_task["task_type"] = np.where(ctype == "G", "org_suspect_group", "person_suspect")
+    first_id = in_task.groupby("group")["unique_id"].transform("min")
+    in_task["task_id"] = "T-" + first_id.astype(str)
+    return in_task[columns].sort_values(["task_id", "cluster_id", "unique_id"],
+                                        ignore_index=True)
