@@ -36,8 +36,9 @@ def _positions_equal(col: str, upto: int = 4) -> str:
 
 def person_name() -> ComparisonCreator:
     """Name: exact (term-frequency adjusted, so 张伟 counts for less than 诸葛亮),
-    equal pinyin (homophone typos 伟/玮), one character different (look-alikes
-    己/已), similar pinyin, else."""
+    equal pinyin (homophone typos 伟/玮), one character different in a 3- or
+    4-character name (look-alikes 己/已; in a 2-character name that would be
+    any two people sharing a surname), similar pinyin, else."""
     return cl.CustomComparison(
         output_column_name="name",
         comparison_levels=[
@@ -46,7 +47,7 @@ def person_name() -> ComparisonCreator:
             cll.ExactMatchLevel("name_pinyin", term_frequency_adjustments=True),
             cll.CustomLevel(
                 "length(name_plain_l) = length(name_plain_r) "
-                "AND length(name_plain_l) BETWEEN 2 AND 4 "
+                "AND length(name_plain_l) BETWEEN 3 AND 4 "
                 f"AND ({_positions_equal('name_plain')}) = 3",
                 label_for_charts="One character different",
             ),
@@ -129,7 +130,8 @@ def address() -> ComparisonCreator:
     """Address by normalised parts: exact, one a prefix of the other (truncated
     after the street number), same district, same city, else."""
     prefix = (
-        "(length(address_l) >= 6 AND length(address_r) >= 6 AND "
+        "(address_detail_l IS NOT NULL AND address_detail_r IS NOT NULL "
+        "AND length(address_l) >= 6 AND length(address_r) >= 6 AND "
         "(substr(address_l, 1, length(address_r)) = address_r "
         "OR substr(address_r, 1, length(address_l)) = address_l))"
     )
@@ -140,7 +142,8 @@ def address() -> ComparisonCreator:
             cll.ExactMatchLevel("address", term_frequency_adjustments=True),
             cll.CustomLevel(prefix, label_for_charts="One a prefix of the other"),
             cll.CustomLevel(
-                "district_l = district_r AND address_detail_l = address_detail_r",
+                "(city_l = city_r OR city_l IS NULL OR city_r IS NULL) "
+                "AND district_l = district_r AND address_detail_l = address_detail_r",
                 label_for_charts="Same district and street address",
             ),
             cll.CustomLevel(
