@@ -38,6 +38,8 @@ class TypeConfig:
     strong_rules: tuple[Rule, ...]
     weak_rules: tuple[Rule, ...]
     training: Training
+    #: alternatives of {comparison: minimum gamma level}; one must hold to auto-merge
+    model_guard: tuple[tuple[tuple[str, int], ...], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -85,8 +87,14 @@ def _type_config(raw: Any, where: str) -> TypeConfig:
         raise ConfigError(
             f"matching.yaml {where}: need 0 < suspect ({suspect}) <= auto_merge ({auto}) <= 1"
         )
+    try:
+        guard = tuple(tuple((str(k), int(v)) for k, v in alt.items())
+                      for alt in raw.get("model_guard") or [])
+    except (AttributeError, TypeError, ValueError) as exc:
+        raise ConfigError(f"matching.yaml {where}.model_guard: expected a list of "
+                          "{comparison: level} mappings") from exc
     return TypeConfig(auto, suspect, _rules(raw.get("strong_rules"), f"{where}.strong_rules"),
-                      _rules(raw.get("weak_rules"), f"{where}.weak_rules"), training)
+                      _rules(raw.get("weak_rules"), f"{where}.weak_rules"), training, guard)
 
 
 def load_engine_config(config_dir: Path = DEFAULT_CONFIG_DIR) -> EngineConfig:

@@ -23,7 +23,7 @@ import pyarrow as pa
 
 from matching.engine.backend import Backend
 from matching.engine.cluster import RefusedReason, cluster_records
-from matching.engine.config import EngineConfig, Rule
+from matching.engine.config import EngineConfig, Rule, TypeConfig
 from matching.engine.features import organisation_features_sql, person_features_sql
 from matching.engine.model import TrainedModel, predict_pairs
 from matching.exceptions import ConfigError
@@ -126,10 +126,11 @@ def run_matching(backend: Backend, std_table: str, config: EngineConfig,
         timings[f"{ctype}_score"] = time.perf_counter() - t0
         frame = pairs.select(["unique_id_l", "unique_id_r", "match_probability"]).to_pandas()
         frame = frame.rename(columns={"match_probability": "score"})
-        auto = frame[frame["score"] >= tcfg.auto_merge].copy()
+        is_auto = (frame["score"] >= tcfg.auto_merge).to_numpy() & _guard(pairs, tcfg)
+        auto = frame[is_auto].copy()
         auto["rule"], auto["tier"] = f"model:{model.version}", TIER_MODEL
         edges.append(auto)
-        band = frame[frame["score"] < tcfg.auto_merge].copy()
+        band = frame[~is_auto].copy()
         band["rule"] = "suspect"
         suspects.append(band)
         if tcfg.weak_rules:
@@ -182,6 +183,24 @@ def run_matching(backend: Backend, std_table: str, config: EngineConfig,
         else pa.table({})
     return MatchResult(records.drop(columns=["cluster_index", "resident_id_or_code"]), tasks,
                        pairs_all, versions, counts, timings)
+
+
+def _guard(pairs: pa.Table, tcfg: TypeConfig) -> np.ndarray:
+    """True where one of the model-guard alternatives holds (all, if none configured)."""
+    if not tcfg.model_guard:
+        return np.ones(pairs.num_rows, dtype=bool)
+    ok = np.zeros(pairs.num_rows, dtype=bool)
+    for alternative in tcfg.model_guard:
+        holds = np.ones(pairs.num_rows, dtype=bool)
+        for comparison, level in alternative:
+            column = f"gamma_{comparison}"
+            if column not in pairs.column_names:
+                raise ConfigError(f"model_guard names {comparison!r}, not a comparison of "
+                                  f"the model (columns: {pairs.column_names[:8]}...)")
+            gamma = pairs.column(column).to_numpy(zero_copy_only=False)
+            holds &= np.nan_to_num(gamma.astype(float), nan=-1) >= level
+        ok |= holds
+    return ok
 
 
 def _exclusive_sql(ctype: str, table: str) -> str:
