@@ -14,7 +14,7 @@ from functools import lru_cache
 
 from matching.config import CodeMaps
 from matching.standardise.address import standardise_address
-from matching.standardise.columns import OUTPUT_COLUMNS
+from matching.standardise.columns import INPUT_COLUMNS, OUTPUT_COLUMNS
 from matching.standardise.dates import standardise_date
 from matching.standardise.email import standardise_email
 from matching.standardise.issues import REJECTING, Issue
@@ -89,26 +89,34 @@ def _standardise_timestamp(raw: str | None) -> tuple[str | None, tuple[str, ...]
     return value.isoformat(), ()
 
 
-def _text(row: Mapping[str, object], key: str) -> str | None:
-    value = row.get(key)
-    if value is None or value != value:  # None, or a NaN from a dataframe
-        return None
-    text = str(value).strip()
-    return text or None
+def _texts(row: Mapping[str, object]) -> dict[str, str | None]:
+    """Every contract column as trimmed text, None when empty or missing."""
+    get = row.get
+    out: dict[str, str | None] = {}
+    for key in INPUT_COLUMNS:
+        value = get(key)
+        if value.__class__ is str:
+            out[key] = value.strip() or None
+        elif value is None or value != value:  # None, or a NaN from a dataframe
+            out[key] = None
+        else:
+            out[key] = str(value).strip() or None
+    return out
 
 
-def standardise_record(row: Mapping[str, object], codes: CodeMaps) -> Outcome:
+def standardise_record(raw_row: Mapping[str, object], codes: CodeMaps) -> Outcome:
     """Standardise one source row (CONTRACT.md §1 columns; missing keys = empty).
 
     Never raises on dirty data: every problem becomes an issue code, and a row
     that no customer can be made from comes back with ``rejected`` set.
     """
     f = cached_fields()
+    row = _texts(raw_row)
     issues: list[str] = []
     out: dict[str, str | None] = dict.fromkeys(OUTPUT_COLUMNS)
 
-    system = _text(row, "source_system")
-    key = _text(row, "source_customer_id")
+    system = row["source_system"]
+    key = row["source_customer_id"]
     out["source_system"] = system.upper() if system else None
     out["source_customer_id"] = key
     system = out["source_system"]
@@ -117,19 +125,19 @@ def standardise_record(row: Mapping[str, object], codes: CodeMaps) -> Outcome:
     elif system not in codes.systems:
         issues.append(Issue.SOURCE_UNKNOWN)
 
-    raw_type = _text(row, "customer_type")
+    raw_type = row["customer_type"]
     ctype = _CUSTOMER_TYPES.get(raw_type or "")
     out["customer_type"] = ctype
     if ctype is None:
         issues.append(Issue.TYPE_INVALID)
 
     sys_code = system or ""
-    gender, gender_ok = codes.gender(sys_code, _text(row, "gender"))
-    id_type, id_type_ok = codes.id_type(sys_code, _text(row, "id_type"))
+    gender, gender_ok = codes.gender(sys_code, row["gender"])
+    id_type, id_type_ok = codes.id_type(sys_code, row["id_type"])
     if not (gender_ok and id_type_ok):
         issues.append(Issue.CODE_UNMAPPED)
 
-    raw_name = _text(row, "name")
+    raw_name = row["name"]
     if ctype == "G":
         _organisation_fields(out, issues, f, raw_name, id_type, id_type_ok, row)
     else:
@@ -137,11 +145,11 @@ def standardise_record(row: Mapping[str, object], codes: CodeMaps) -> Outcome:
     if out["name"] is None:
         issues.append(Issue.NAME_MISSING)
 
-    mobile, m_issues = f.mobile(_text(row, "mobile"))
-    phone, p_issues = f.landline(_text(row, "phone"))
-    email, e_issues = f.email(_text(row, "email"))
-    address = f.address(_text(row, "address"))
-    updated_at, t_issues = f.timestamp(_text(row, "updated_at"))
+    mobile, m_issues = f.mobile(row["mobile"])
+    phone, p_issues = f.landline(row["phone"])
+    email, e_issues = f.email(row["email"])
+    address = f.address(row["address"])
+    updated_at, t_issues = f.timestamp(row["updated_at"])
     out.update(
         mobile=mobile,
         phone=phone,
@@ -159,10 +167,11 @@ def standardise_record(row: Mapping[str, object], codes: CodeMaps) -> Outcome:
     issues.extend(address.issues)
     issues.extend(t_issues)
 
-    unique = tuple(dict.fromkeys(str(i) for i in issues))
-    out["issues"] = ";".join(unique) if unique else None
-    rejected = tuple(i for i in unique if i in REJECTING)
-    return Outcome(out, rejected)
+    if not issues:
+        return Outcome(out, ())
+    unique = tuple(dict.fromkeys(issues))  # Issue members are str: join needs no str()
+    out["issues"] = ";".join(unique)
+    return Outcome(out, tuple(i for i in unique if i in REJECTING))
 
 
 def _person_fields(
@@ -173,7 +182,7 @@ def _person_fields(
     gender: str,
     id_type: str | None,
     id_type_known: bool,
-    row: Mapping[str, object],
+    row: Mapping[str, str | None],
 ) -> None:
     name = f.name(raw_name)
     out.update(
@@ -185,9 +194,9 @@ def _person_fields(
     )
     issues.extend(name.issues)
 
-    birth, d_issues = f.date(_text(row, "birth_date"))
+    birth, d_issues = f.date(row["birth_date"])
     issues.extend(d_issues)
-    raw_id = _text(row, "id_number")
+    raw_id = row["id_number"]
     out["id_raw"] = raw_id
     if (id_type is None or not id_type_known) and raw_id is not None:
         # A number keyed without a known type: a resident ID only if it is a valid one.
@@ -230,7 +239,7 @@ def _organisation_fields(
     raw_name: str | None,
     id_type: str | None,
     id_type_known: bool,
-    row: Mapping[str, object],
+    row: Mapping[str, str | None],
 ) -> None:
     org = f.org_name(raw_name)
     out.update(
@@ -243,11 +252,11 @@ def _organisation_fields(
         gender=None,
     )
     issues.extend(org.issues)
-    rep = f.name(_text(row, "legal_rep"))
+    rep = f.name(row["legal_rep"])
     out["legal_rep"] = rep.name
     out["legal_rep_pinyin"] = rep.pinyin
 
-    raw_id = _text(row, "id_number")
+    raw_id = row["id_number"]
     out["id_raw"] = raw_id
     if (id_type is None or not id_type_known) and raw_id is not None:
         if f.uscc(raw_id).valid:
