@@ -14,49 +14,18 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
 import tempfile
-import threading
 import time
 from pathlib import Path
 
-import psutil
-from matching.generator import generate
+from _common import TreeMemory, machine
 
 from matching.config import load_code_maps
+from matching.generator import generate
 from matching.pipeline import standardise_file
 from matching.sources import read_source_chunks
 from matching.standardise import record as record_module
 from matching.standardise.record import standardise_record
-
-
-class TreeMemory:
-    """Samples the summed RSS of this process and its children."""
-
-    def __init__(self) -> None:
-        self.peak = 0
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-
-    def _run(self) -> None:
-        me = psutil.Process()
-        while not self._stop.is_set():
-            total = 0
-            for proc in [me, *me.children(recursive=True)]:
-                try:
-                    total += proc.memory_info().rss
-                except psutil.Error:
-                    pass
-            self.peak = max(self.peak, total)
-            self._stop.wait(0.1)
-
-    def __enter__(self) -> TreeMemory:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._stop.set()
-        self._thread.join()
 
 
 def _uncached_per_record(path: Path, rows: int) -> float:
@@ -99,12 +68,11 @@ def main() -> None:
         rate = summary.read / elapsed
         peer = _uncached_per_record(src, min(args.peer_rows, summary.read))
 
-    print(f"machine: {platform.machine()}, {os.cpu_count()} cores, "
-          f"{psutil.virtual_memory().total / 2**30:.0f} GiB, Python {platform.python_version()}")
+    print(f"machine: {machine()}")
     print(f"batch standardise: {summary.read:,} rows ({summary.admitted:,} admitted, "
           f"{summary.rejected:,} rejected) in {elapsed:.1f}s with {args.workers} workers")
     print(f"  throughput: {rate:,.0f} records/s   peak RSS (process tree): "
-          f"{mem.peak / 2**30:.2f} GiB")
+          f"{mem.peak_gib:.2f} GiB")
     print(f"peer, per-record path, 1 core, no cache: {peer:,.0f} records/s")
     print(f"ratio batch / peer: {rate / peer:.1f}x")
 

@@ -175,21 +175,26 @@ def train(files: tuple[Path, ...], encoding: str, model_dir: Path | None) -> Non
 @click.option("--out", "out", required=True, type=click.Path(path_type=Path, file_okay=False),
               help="Directory for clusters.csv, tasks.csv and pairs.parquet.")
 @click.option("--encoding", default="utf-8", show_default=True)
+@click.option("--decisions", type=click.Path(path_type=Path, dir_okay=False), default=None,
+              help="Steward decisions CSV (must_link / cannot_link between records).")
 @_model_dir_opt
 @_one_line_errors
-def match(files: tuple[Path, ...], out: Path, encoding: str, model_dir: Path | None) -> None:
+def match(files: tuple[Path, ...], out: Path, encoding: str, decisions: Path | None,
+          model_dir: Path | None) -> None:
     """Match FILES without a database: clusters, review tasks and scored pairs."""
     import pyarrow.parquet as pq
 
-    from matching.engine.workflow import match_files
+    from matching.engine.workflow import match_files, read_decisions
 
     settings = load_settings()
     config = _engine_config(settings.config_dir, model_dir)
     result = match_files(list(files), config=config, config_dir=settings.config_dir,
-                         encoding=encoding)
+                         encoding=encoding,
+                         decisions=read_decisions(decisions) if decisions else None)
     out.mkdir(parents=True, exist_ok=True)
     result.records.to_csv(out / "clusters.csv", index=False)
     result.tasks.to_csv(out / "tasks.csv", index=False)
+    result.rule_pairs.to_csv(out / "rule_pairs.csv", index=False)
     pq.write_table(result.pairs, out / "pairs.parquet")
     click.echo(", ".join(f"{k} {v}" for k, v in result.counts.items()) + f" -> {out}")
 

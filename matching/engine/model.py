@@ -84,7 +84,7 @@ def train_model(backend: Backend, table: str, customer_type: str, cfg: TypeConfi
         linker.training.estimate_parameters_using_expectation_maximisation(
             block_on(*cols), estimate_without_term_frequencies=False
         )
-    splink_dict = linker.misc.save_model_to_json()
+    splink_dict = _stable(linker.misc.save_model_to_json())
     return TrainedModel(
         customer_type=customer_type,
         version=_version(customer_type, splink_dict),
@@ -92,6 +92,25 @@ def train_model(backend: Backend, table: str, customer_type: str, cfg: TypeConfi
         records=records,
         splink=splink_dict,
     )
+
+
+def _round(value: Any) -> Any:
+    if isinstance(value, float):
+        return float(f"{value:.10g}")
+    if isinstance(value, dict):
+        return {k: _round(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_round(v) for v in value]
+    return value
+
+
+def _stable(splink_dict: dict[str, Any]) -> dict[str, Any]:
+    """The model without run noise: no random linker id, and parameters rounded to
+    10 significant digits, since DuckDB's parallel sums differ in the last bits
+    between runs. Same data and seed, same model, same version."""
+    out = _round(dict(splink_dict))
+    out.pop("linker_uid", None)
+    return out
 
 
 def save_model(model: TrainedModel, path: Path) -> None:

@@ -56,6 +56,7 @@ class MatchResult:
     records: pd.DataFrame  # unique_id, customer_type, cluster_id, link_type, rule, model_version
     tasks: pd.DataFrame    # task_id, task_type, unique_id, cluster_id
     pairs: pa.Table        # scored pairs with match weights (the "why")
+    rule_pairs: pd.DataFrame  # unique_id_l, unique_id_r, rule: the strong rule that fired
     model_versions: dict[str, str]
     counts: dict[str, int] = field(default_factory=dict)
     timings: dict[str, float] = field(default_factory=dict)
@@ -181,8 +182,10 @@ def run_matching(backend: Backend, std_table: str, config: EngineConfig,
     }
     pairs_all = pa.concat_tables(pair_tables, promote_options="permissive") if pair_tables \
         else pa.table({})
+    rule_pairs = all_edges.loc[all_edges["tier"] == TIER_RULE,
+                               ["unique_id_l", "unique_id_r", "rule"]].reset_index(drop=True)
     return MatchResult(records.drop(columns=["cluster_index", "resident_id_or_code"]), tasks,
-                       pairs_all, versions, counts, timings)
+                       pairs_all, rule_pairs, versions, counts, timings)
 
 
 def _guard(pairs: pa.Table, tcfg: TypeConfig) -> np.ndarray:

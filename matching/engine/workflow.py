@@ -26,7 +26,8 @@ from matching.engine.run import Decisions, MatchResult, run_matching
 from matching.pipeline import StandardiseSummary, standardise_file
 from matching.standardise.columns import OUTPUT_COLUMNS
 
-__all__ = ["load_sources", "train_files", "match_files", "evaluate_files", "EvalReport"]
+__all__ = ["load_sources", "train_files", "match_files", "evaluate_files", "EvalReport",
+           "read_decisions"]
 
 log = logging.getLogger(__name__)
 
@@ -83,6 +84,33 @@ def train_files(files: Sequence[Path], *, config_dir: Path = DEFAULT_CONFIG_DIR,
             save_model(model, model_path(config.model_dir, ctype))
             models[ctype] = model
     return models
+
+
+_DECISION_COLUMNS = ("source_system_l", "source_customer_id_l", "source_system_r",
+                     "source_customer_id_r", "judgement")
+
+
+def read_decisions(path: Path) -> Decisions:
+    """Steward decisions from a CSV: ``source_system_l, source_customer_id_l,
+    source_system_r, source_customer_id_r, judgement`` (``must_link`` or
+    ``cannot_link``). The store keeps them append-only; this reads an export."""
+    from matching.exceptions import InputFileError
+
+    frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    missing = [c for c in _DECISION_COLUMNS if c not in frame.columns]
+    if missing:
+        raise InputFileError(f"{path}: missing column(s) {', '.join(missing)}")
+    bad = frame[~frame["judgement"].isin(["must_link", "cannot_link"])]
+    if len(bad):
+        raise InputFileError(f"{path}: judgement {bad['judgement'].iloc[0]!r} on row "
+                             f"{bad.index[0] + 2}; expected must_link or cannot_link")
+    left = frame["source_system_l"] + ":" + frame["source_customer_id_l"]
+    right = frame["source_system_r"] + ":" + frame["source_customer_id_r"]
+    pairs = list(zip(left, right, frame["judgement"], strict=True))
+    return Decisions(
+        must_link=tuple((a, b) for a, b, j in pairs if j == "must_link"),
+        cannot_link=tuple((a, b) for a, b, j in pairs if j == "cannot_link"),
+    )
 
 
 def _models(config: EngineConfig) -> dict[str, TrainedModel]:
