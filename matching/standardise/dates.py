@@ -16,11 +16,12 @@ from __future__ import annotations
 
 import re
 from datetime import date
+from functools import lru_cache
 
 from matching.standardise.issues import Issue
 from matching.standardise.text import to_halfwidth
 
-__all__ = ["standardise_date", "iso_date"]
+__all__ = ["standardise_date", "iso_date", "iso_date_digits"]
 
 _DATE = re.compile(
     r"(?P<y>\d{4})"
@@ -34,6 +35,8 @@ _MIN_YEAR = 1900
 # Any year before this one is in the past for the rest of the process's life,
 # so only dates in or after it need today's date.
 _YEAR_AT_IMPORT = date.today().year
+# 8-digit dates below this one lie in a past year: their verdict is final.
+_PAST_YEARS_BELOW = f"{_YEAR_AT_IMPORT:04d}0000"
 _INVALID: tuple[None, tuple[str, ...]] = (None, (Issue.DATE_INVALID,))
 _NONE: tuple[None, tuple[str, ...]] = (None, ())
 
@@ -50,6 +53,19 @@ def iso_date(year: int, month: int, day: int) -> str | None:
     if year >= _YEAR_AT_IMPORT and iso > date.today().isoformat():
         return None
     return iso
+
+
+def iso_date_digits(digits: str) -> str | None:
+    """:func:`iso_date` of an 8-digit ``YYYYMMDD`` string, memoised for years
+    before the current one (their verdict does not depend on today)."""
+    if digits < _PAST_YEARS_BELOW:
+        return _past_iso_date(digits)
+    return iso_date(int(digits[:4]), int(digits[4:6]), int(digits[6:]))
+
+
+@lru_cache(maxsize=65536)
+def _past_iso_date(digits: str) -> str | None:
+    return iso_date(int(digits[:4]), int(digits[4:6]), int(digits[6:]))
 
 
 def standardise_date(raw: str | None) -> tuple[str | None, tuple[str, ...]]:
