@@ -104,10 +104,11 @@ def _echo_issue_counts(issues: Counter[str], rejects: Counter[str]) -> None:
 
 
 @main.command()
-@click.option("--records", type=int, default=2000, show_default=True,
+@click.option("--records", type=click.IntRange(min=1), default=2000, show_default=True,
               help="Source rows to write across all day files.")
 @click.option("--seed", type=int, default=1, show_default=True)
-@click.option("--days", type=int, default=1, show_default=True, help="Nightly files to write.")
+@click.option("--days", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Nightly files to write.")
 @click.option("--out", "out", required=True, type=click.Path(path_type=Path, file_okay=False))
 @click.option("--format", "fmt", type=click.Choice(["csv", "parquet"]), default="csv",
               show_default=True)
@@ -121,10 +122,6 @@ def generate(records: int, seed: int, days: int, out: Path, fmt: str, encoding: 
     from matching.generator import generate as run_generate
     from matching.generator.params import load_params
 
-    if records <= 0:
-        raise click.BadParameter("must be positive", param_hint="--records")
-    if days <= 0:
-        raise click.BadParameter("must be positive", param_hint="--days")
     settings = load_settings()
     params = load_params(params_file or settings.config_dir / "generator.yaml")
     started = time.perf_counter()
@@ -264,24 +261,48 @@ def serve(host: str, port: int, threads: int) -> None:
 def demo() -> None:
     """Run the sample data through the engine and show what it found.
 
-    Until the store and the nightly batch exist this standardises the sample
-    (data/sample/day_001.csv) and prints what admission found.
+    Until the store and the nightly batch exist: standardise the sample
+    (data/sample/day_001.csv, six systems, about 2,000 rows), train the two
+    models on it, match, and print customers, merges, review tasks and the
+    accuracy against the sample's truth file. Output goes to data/out/.
     """
+    from dataclasses import replace
+
+    import pandas as pd
+    import pyarrow.parquet as pq
+
+    from matching.engine.config import load_engine_config
+    from matching.engine.workflow import evaluate_result, match_files, train_files
     from matching.pipeline import standardise_file
 
     settings = load_settings()
     out_dir = settings.data_dir / "out"
     out_dir.mkdir(parents=True, exist_ok=True)
-    out = out_dir / "sample.standardised.csv"
-    rejects = out_dir / "sample.rejects.csv"
-    summary = standardise_file(SAMPLE_FILE, out, rejects, config_dir=settings.config_dir,
+    summary = standardise_file(SAMPLE_FILE, out_dir / "sample.standardised.csv",
+                               out_dir / "sample.rejects.csv", config_dir=settings.config_dir,
                                workers=1)
-    click.echo(f"ECIF demo: standardised the sample {SAMPLE_FILE.relative_to(REPO_ROOT)}")
-    click.echo(f"  {summary.read} source rows: {summary.persons} persons, "
-               f"{summary.organisations} organisations, {summary.rejected} rejected")
-    click.echo(f"  standardised records -> {out}")
-    click.echo(f"  rejected rows with reasons -> {rejects}")
+    click.echo(f"ECIF demo on {SAMPLE_FILE.relative_to(REPO_ROOT)}: {summary.read} source rows, "
+               f"{summary.persons} persons, {summary.organisations} organisations, "
+               f"{summary.rejected} rejected (reasons in {out_dir / 'sample.rejects.csv'})")
     _echo_issue_counts(summary.issue_counts, summary.reject_counts)
+
+    config = replace(load_engine_config(settings.config_dir), model_dir=out_dir / "models")
+    models = train_files([SAMPLE_FILE], config=config, config_dir=settings.config_dir)
+    click.echo("trained " + ", ".join(m.version for m in models.values()))
+    result = match_files([SAMPLE_FILE], config=config, config_dir=settings.config_dir)
+    result.records.to_csv(out_dir / "clusters.csv", index=False)
+    result.tasks.to_csv(out_dir / "tasks.csv", index=False)
+    result.rule_pairs.to_csv(out_dir / "rule_pairs.csv", index=False)
+    pq.write_table(result.pairs, out_dir / "pairs.parquet")
+    rec = result.records
+    links = rec["link_type"].value_counts()
+    click.echo(f"{len(rec)} records -> {rec['cluster_id'].nunique()} customers: "
+               + ", ".join(f"{k} {v}" for k, v in links.items()))
+    click.echo(f"{result.counts['tasks']} review tasks holding "
+               f"{result.counts['records_in_tasks']} records")
+    truth = pd.read_csv(SAMPLE_FILE.with_name("truth.csv"), dtype=str, keep_default_na=False)
+    click.echo(evaluate_result(result, truth).format())
+    click.echo(f"clusters, tasks, rule pairs and scored pairs (with match weights) -> {out_dir}")
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -72,3 +72,39 @@ def test_standardise_wrong_encoding_is_one_line_error(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["standardise", str(src), "--out", str(tmp_path / "o.csv")])
     assert result.exit_code == 1
     assert "try --encoding gbk" in result.output and result.output.count("\n") == 1
+
+
+def test_generate_then_standardise(tmp_path: Path) -> None:
+    runner = CliRunner()
+    result = runner.invoke(main, ["generate", "--records", "300", "--seed", "3",
+                                  "--out", str(tmp_path / "g")])
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "g" / "truth.csv").exists()
+    result = runner.invoke(main, ["standardise", str(tmp_path / "g" / "day_001.csv"),
+                                  "--out", str(tmp_path / "s.csv")])
+    assert result.exit_code == 0, result.output
+    assert "read 300 rows" in result.output
+
+
+def test_generate_rejects_bad_arguments(tmp_path: Path) -> None:
+    result = CliRunner().invoke(main, ["generate", "--records", "0", "--out", str(tmp_path)])
+    assert result.exit_code != 0
+    assert "--records" in result.output
+
+
+def test_match_without_a_model_is_one_line_error(tmp_path: Path) -> None:
+    src = tmp_path / "in.csv"
+    _write(src, ROWS)
+    result = CliRunner().invoke(main, ["match", str(src), "--out", str(tmp_path / "o"),
+                                       "--model-dir", str(tmp_path / "none")])
+    assert result.exit_code == 1
+    assert result.output.startswith("error: no trained persons model")
+    assert result.output.count("\n") == 1
+
+
+def test_eval_needs_truth(tmp_path: Path) -> None:
+    src = tmp_path / "in.csv"
+    _write(src, ROWS)
+    result = CliRunner().invoke(main, ["eval", str(src)])
+    assert result.exit_code == 1
+    assert "--truth" in result.output

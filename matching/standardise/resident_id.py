@@ -64,6 +64,8 @@ class ResidentId:
 
 
 _EMPTY = ResidentId(None, None, False, None, None, None, ())
+_LEGACY: tuple[str, ...] = (Issue.ID_LEGACY_15,)
+_FORMAT: tuple[str, ...] = (Issue.ID_FORMAT,)
 
 
 def standardise_resident_id(raw: str | None) -> ResidentId:
@@ -71,29 +73,28 @@ def standardise_resident_id(raw: str | None) -> ResidentId:
     if raw is None:
         return _EMPTY
     text = _compact(raw)
-    if not text:
-        return _EMPTY
-    issues: list[str] = []
     if len(text) == 18 and _ID18.fullmatch(text):
-        if calc_check_digit(text) != text[17]:
-            issues.append(Issue.ID_CHECKSUM)
+        legacy = False
+        checksum_ok = calc_check_digit(text) == text[17]
     elif len(text) == 15 and _ID15.fullmatch(text):
         body = text[:6] + "19" + text[6:]
         text = body + calc_check_digit(body + "0")
-        issues.append(Issue.ID_LEGACY_15)
+        legacy = checksum_ok = True
+    elif not text:
+        return _EMPTY
     else:
-        return ResidentId(None, text, False, None, None, None, (Issue.ID_FORMAT,))
+        return ResidentId(None, text, False, None, None, None, _FORMAT)
     birth = iso_date_digits(text[6:14])
-    if birth is None:
-        issues.append(Issue.ID_DATE_INVALID)
     area = text[:6]
-    if area not in _known_areas():
-        issues.append(Issue.ID_AREA_INVALID)
+    area_ok = area in _known_areas()
+    if checksum_ok and birth is not None and area_ok:
+        gender = "M" if text[16] in "13579" else "F"
+        return ResidentId(text, text, True, birth, gender, area, _LEGACY if legacy else ())
     # ID_LEGACY_15 is informational and always first: any later code is a fault.
-    if birth is None or (issues and issues[-1] != Issue.ID_LEGACY_15):
-        return ResidentId(None, text, False, None, None, None, tuple(issues))
-    gender = "M" if int(text[16]) % 2 else "F"
-    return ResidentId(text, text, True, birth, gender, area, tuple(issues))
+    faults = ((Issue.ID_LEGACY_15, legacy), (Issue.ID_CHECKSUM, not checksum_ok),
+              (Issue.ID_DATE_INVALID, birth is None), (Issue.ID_AREA_INVALID, not area_ok))
+    issues = tuple(code for code, found in faults if found)
+    return ResidentId(None, text, False, None, None, None, issues)
 
 
 def _compact(raw: object) -> str:
