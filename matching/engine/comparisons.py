@@ -1,9 +1,13 @@
-"""Splink comparisons fitted to Chinese customer data.
+"""Splink comparisons fitted to Chinese customer data, and to Latin-script
+names and addresses (foreign customers, the FEBRL benchmark).
 
 Each comparison is a list of levels, most specific first. Hanzi columns are
 compared exactly or position by position; Jaro-Winkler and
-Damerau-Levenshtein run on pinyin keys and digit strings only, so DuckDB and
-Spark give the same levels (DuckDB's distances count UTF-8 bytes).
+Damerau-Levenshtein run on pinyin keys, digit strings and the ASCII-only
+``*_latin`` / Latin word columns of :mod:`matching.engine.features` only, so
+DuckDB and Spark give the same levels (DuckDB's distances count UTF-8 bytes).
+The Latin levels need columns a hanzi value leaves NULL, so they never fire
+on Chinese names and addresses.
 """
 
 from __future__ import annotations
@@ -11,6 +15,8 @@ from __future__ import annotations
 import splink.comparison_level_library as cll
 import splink.comparison_library as cl
 from splink.internals.comparison_creator import ComparisonCreator
+from splink.internals.comparison_level_creator import ComparisonLevelCreator
+from splink.internals.dialects import SplinkDialect
 
 __all__ = [
     "person_name",
@@ -34,11 +40,38 @@ def _positions_equal(col: str, upto: int = 4) -> str:
     )
 
 
+class _AnyWordSimilarLevel(ComparisonLevelCreator):
+    """Some word of the left name Jaro-Winkler-similar to some word of the right
+    one (each of ``cols`` against each): a level Splink's library, which
+    compares a column with itself, has no form for."""
+
+    def __init__(self, cols: tuple[str, ...], threshold: float) -> None:
+        self.cols = cols
+        self.threshold = threshold
+
+    def create_sql(self, sql_dialect: SplinkDialect) -> str:
+        jw = sql_dialect.jaro_winkler_function_name
+        return " OR ".join(f"{jw}({a}_l, {b}_r) >= {self.threshold}"
+                           for a in self.cols for b in self.cols)
+
+    def create_label_for_charts(self) -> str:
+        return f"One word similar (Jaro-Winkler >= {self.threshold})"
+
+
 def person_name() -> ComparisonCreator:
     """Name: exact (term-frequency adjusted, so 张伟 counts for less than 诸葛亮),
-    equal pinyin (homophone typos 伟/玮), one character different in a 3- or
+    equal pinyin (homophone typos 伟/玮), the same words in another order
+    (Latin ``smith john`` / ``john smith``), one character different in a 3- or
     4-character name (look-alikes 己/已; in a 2-character name that would be
-    any two people sharing a surname), similar pinyin, else."""
+    any two people sharing a surname), similar pinyin, each word of a Latin
+    name similar (whatever the order), roughly similar pinyin, else.
+
+    Then, for Latin names only, a word of one name within the other (``pacey``
+    / ``casey pacey``, ``amy hunting`` / ``georgia hunting``) or one word
+    similar: the counterpart of what roughly similar pinyin finds in Chinese
+    names, surname first (张伟 / 张强), which Jaro-Winkler misses when the
+    given name comes first. The levels from "Same words in another order"
+    up are the names agreeing, in config/matching.yaml's model guard."""
     return cl.CustomComparison(
         output_column_name="name",
         comparison_levels=[
@@ -46,13 +79,28 @@ def person_name() -> ComparisonCreator:
             cll.ExactMatchLevel("name_plain", term_frequency_adjustments=True),
             cll.ExactMatchLevel("name_pinyin", term_frequency_adjustments=True),
             cll.CustomLevel(
+                "name_lo_l = name_lo_r AND name_hi_l = name_hi_r",
+                label_for_charts="Same words in another order",
+            ),
+            cll.CustomLevel(
                 "length(name_plain_l) = length(name_plain_r) "
                 "AND length(name_plain_l) BETWEEN 3 AND 4 "
                 f"AND ({_positions_equal('name_plain')}) = 3",
                 label_for_charts="One character different",
             ),
             cll.JaroWinklerLevel("name_pinyin", 0.92),
+            cll.And(
+                cll.JaroWinklerLevel("name_lo", 0.88), cll.JaroWinklerLevel("name_hi", 0.88)
+            ).configure(label_for_charts="Each word similar"),
             cll.JaroWinklerLevel("name_pinyin", 0.8),
+            cll.CustomLevel(
+                " OR ".join(
+                    f"(length({w}_{a}) >= 3 AND instr(name_plain_{b}, {w}_{a}) > 0)"
+                    for w in ("name_first", "name_last") for a, b in (("l", "r"), ("r", "l"))
+                ),
+                label_for_charts="A word of one name in the other",
+            ),
+            _AnyWordSimilarLevel(("name_first", "name_last"), 0.85),
             cll.ElseLevel(),
         ],
     )
@@ -73,7 +121,8 @@ def resident_id() -> ComparisonCreator:
 
 
 def birth_date() -> ComparisonCreator:
-    """Birth date: exact, day and month swapped, same year and month, same year, else."""
+    """Birth date: exact, day and month swapped, one digit wrong or two adjacent
+    swapped (YYYY-MM-DD is ASCII), same year and month, same year, else."""
     swapped = (
         "substr(birth_date_l, 1, 4) = substr(birth_date_r, 1, 4) "
         "AND substr(birth_date_l, 6, 2) = substr(birth_date_r, 9, 2) "
@@ -85,6 +134,7 @@ def birth_date() -> ComparisonCreator:
             cll.NullLevel("birth_date"),
             cll.ExactMatchLevel("birth_date"),
             cll.CustomLevel(swapped, label_for_charts="Day and month swapped"),
+            cll.DamerauLevenshteinLevel("birth_date", 1),
             cll.CustomLevel(
                 "substr(birth_date_l, 1, 7) = substr(birth_date_r, 1, 7)",
                 label_for_charts="Same year and month",
@@ -128,7 +178,9 @@ def exact_or_else(col: str, tf: bool = False) -> ComparisonCreator:
 
 def address() -> ComparisonCreator:
     """Address by normalised parts: exact, one a prefix of the other (truncated
-    after the street number), same district, same city, else."""
+    after the street number), same district, same city; a Latin-script address
+    (no parts parsed) by its space-free form: similar (Jaro-Winkler), or the
+    same house number and last word (postcode), roughly similar; else."""
     prefix = (
         "(address_detail_l IS NOT NULL AND address_detail_r IS NOT NULL "
         "AND length(address_l) >= 6 AND length(address_r) >= 6 AND "
@@ -150,6 +202,11 @@ def address() -> ComparisonCreator:
                 "city_l = city_r AND district_l = district_r", label_for_charts="Same district"
             ),
             cll.CustomLevel("city_l = city_r", label_for_charts="Same city"),
+            cll.JaroWinklerLevel("address_latin", 0.9),
+            cll.And(
+                cll.ExactMatchLevel("address_number"), cll.ExactMatchLevel("address_last")
+            ).configure(label_for_charts="Same house number and last word"),
+            cll.JaroWinklerLevel("address_latin", 0.8),
             cll.ElseLevel(),
         ],
     )

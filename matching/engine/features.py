@@ -1,34 +1,93 @@
 """The columns the engine matches on, derived from standardised records.
 
-Written as portable SQL (``||``, ``substr``, ``length``, ``CASE``, ``coalesce``)
-so that the same text runs on DuckDB and on Spark through Splink's database
-API. Hanzi are compared exactly or position by position (DuckDB's string
-distances count UTF-8 bytes, Spark's count characters); fuzzy distances run
-only on pinyin keys and digits.
+Written as portable SQL (``||``, ``substr``, ``length``, ``CASE``, ``coalesce``,
+``replace``, ``nullif``, ``least``, ``greatest``, ``bit_length``, ``chr``, and
+``regexp_extract(str, pattern, group)`` with a pattern free of backslashes,
+which DuckDB (RE2) and Spark (Java) read alike and both answer '' on no
+match) so that the same text runs on DuckDB and on Spark through Splink's
+database API. Hanzi are compared exactly or position by position (DuckDB's
+string distances count UTF-8 bytes, Spark's count characters); fuzzy
+distances run only on pinyin keys, digits and the Latin columns below, which
+hold a value only when the name or address is pure ASCII
+(``bit_length = 8 * length``), where bytes and characters are the same.
+
+Latin-script names keep their order as keyed (``given surname`` or
+``surname given``), so persons get the first and the last word of such a name
+(``name_first``, ``name_last``) and the two in alphabetical order
+(``name_lo``, ``name_hi``): equal whichever order was keyed. Latin-script
+addresses get a space-free form for Jaro-Winkler (words split or run
+together), their house number (a leading number) and their last word (a
+postcode).
 """
 
 from __future__ import annotations
 
-__all__ = ["person_features_sql", "organisation_features_sql", "FEATURE_KEY"]
+__all__ = ["person_features_sql", "organisation_features_sql", "FEATURE_KEY",
+           "LATIN_NAME_COLUMNS", "LATIN_ADDRESS_COLUMNS"]
 
 #: The record key: source system and the source's customer id.
 FEATURE_KEY = "source_system || ':' || source_customer_id"
 
-_COMMON = """
-    {key} AS unique_id,
-    source_system, source_customer_id, customer_type,
-    name, name_plain, name_pinyin,
-    id_type, id_number, id_cleaned,
-    mobile, email, phone,
-    address, province, city, district, address_detail
-"""
+
+def _ascii(col: str) -> str:
+    """True when ``col`` is pure ASCII: one byte per character, on both engines."""
+    return f"bit_length({col}) = 8 * length({col})"
+
+
+def _latin_word(col: str, pattern: str) -> str:
+    """Group 1 of ``pattern`` in an ASCII ``col`` holding a space, else NULL."""
+    return (f"CASE WHEN {_ascii(col)} AND instr({col}, ' ') > 0 "
+            f"THEN nullif(regexp_extract({col}, '{pattern}', 1), '') END")
+
+
+def _name_word(pattern: str) -> str:
+    """A word of an ASCII name, without the hyphens and apostrophes name_plain drops."""
+    # chr(39) is the apostrophe: Spark reads '''' as two empty literals, not as "'"
+    word = f"replace(replace(regexp_extract(name, '{pattern}', 1), '-', ''), chr(39), '')"
+    return f"CASE WHEN {_ascii('name')} THEN nullif({word}, '') END"
+
+
+_NAME_FIRST = _name_word("^([^ ]+)")
+_NAME_LAST = _name_word("([^ ]+)$")
+
+#: Persons: the first and last word of a Latin-script name (a one-word name is both),
+#: and the two sorted.
+LATIN_NAME_COLUMNS: dict[str, str] = {
+    "name_first": _NAME_FIRST,
+    "name_last": _NAME_LAST,
+    "name_lo": f"least({_NAME_FIRST}, {_NAME_LAST})",
+    "name_hi": f"greatest({_NAME_FIRST}, {_NAME_LAST})",
+}
+
+#: Both types: a Latin-script address without spaces, its house number, its last word.
+LATIN_ADDRESS_COLUMNS: dict[str, str] = {
+    "address_latin": f"CASE WHEN {_ascii('address')} THEN replace(address, ' ', '') END",
+    "address_number": _latin_word("address", "^([0-9]+[A-Z]?) "),
+    "address_last": _latin_word("address", " ([^ ]+)$"),
+}
+
+
+def _select(columns: dict[str, str]) -> str:
+    return ",\n        ".join(f"{sql} AS {name}" for name, sql in columns.items())
+
+
+_COMMON = f"""
+        {FEATURE_KEY} AS unique_id,
+        source_system, source_customer_id, customer_type,
+        name, name_plain, name_pinyin,
+        id_type, id_number, id_cleaned,
+        mobile, email, phone,
+        address, province, city, district, address_detail,
+        {_select(LATIN_ADDRESS_COLUMNS)}"""
 
 
 def person_features_sql(table: str) -> str:
-    """Persons: valid resident ID apart, gender U as unknown, birth year."""
+    """Persons: valid resident ID apart, gender U as unknown, birth year, the
+    words of a Latin-script name."""
     return f"""
-    SELECT {_COMMON.format(key=FEATURE_KEY)},
+    SELECT {_COMMON},
         surname, given_name,
+        {_select(LATIN_NAME_COLUMNS)},
         CASE WHEN gender IN ('M', 'F') THEN gender END AS gender,
         birth_date,
         substr(birth_date, 1, 4) AS birth_year,
@@ -43,7 +102,7 @@ def organisation_features_sql(table: str) -> str:
     """Organisations: one organisation code whichever ID was keyed (valid or
     not, for fuzzy comparison), the branch identity, a core prefix."""
     return f"""
-    SELECT {_COMMON.format(key=FEATURE_KEY)},
+    SELECT {_COMMON},
         org_core, org_region, org_legal_form, org_branch,
         coalesce(org_branch, '') AS branch_key,
         org_code,

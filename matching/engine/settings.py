@@ -18,6 +18,8 @@ __all__ = ["person_settings", "organisation_settings", "blocking", "PERSON_BLOCK
            "ORGANISATION_BLOCKING"]
 
 #: Candidate pairs for persons: each rule is a list of columns equal on both sides.
+#: The last five rules use columns only a Latin-script name or address fills
+#: (features.py): they add no pairs among Chinese names and addresses.
 PERSON_BLOCKING: tuple[tuple[str, ...], ...] = (
     ("id_cleaned",),
     ("mobile",),
@@ -27,6 +29,11 @@ PERSON_BLOCKING: tuple[tuple[str, ...], ...] = (
     ("surname", "id_prefix"),
     ("email",),
     ("name_pinyin", "district"),
+    ("name_lo", "name_hi"),
+    ("name_lo", "birth_date"),
+    ("name_hi", "birth_date"),
+    ("birth_date", "address_last"),
+    ("address_number", "address_last"),
 )
 
 #: Candidate pairs for organisations.
