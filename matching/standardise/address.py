@@ -84,17 +84,20 @@ _PLACEHOLDERS = frozenset(
     {"无", "不详", "不祥", "未知", "暂无", "空", "无地址", "地址不详", "待补充", "NULL", "NONE",
      "NA", "N/A", "NAN"}
 )
-_PUNCT = re.compile(r"[,;:!?\"'`|~，。、；：！？“”‘’「」『』《》〈〉…·•]")
+_PUNCT_CHARS = r",;:!?\"'`|~，。、；：！？“”‘’「」『』《》〈〉…·•"
+_OPEN_CHARS = r"\[{【〔〖"
+_CLOSE_CHARS = r"\]}】〕〗"
+_PUNCT = re.compile(f"[{_PUNCT_CHARS}]")
 _DOT = re.compile(r"(?<!\d)\.|\.(?!\d)")
 _BLANK = re.compile(r"\s")
-_OPEN = re.compile(r"[\[{【〔〖]")
-_CLOSE = re.compile(r"[\]}】〕〗]")
+_OPEN = re.compile(f"[{_OPEN_CHARS}]")
+_CLOSE = re.compile(f"[{_CLOSE_CHARS}]")
 _LETTER = re.compile(r"[^\W\d_]")
 _DIGIT_RUN = re.compile(r"[0-9〇]*[0-9][0-9〇]*")
 _HASH = re.compile(r"(?<=\d)#")
 _COUNTRY = re.compile(r"(?:中华人民共和国|中国)+")
 # Every character a step of _separators acts on: most addresses hold none.
-_ANY_STEP = re.compile("|".join(p.pattern for p in (_PUNCT, _OPEN, _CLOSE, _BLANK)) + "|[.〇#]")
+_ANY_STEP = re.compile(rf"[{_PUNCT_CHARS}{_OPEN_CHARS}{_CLOSE_CHARS}\s.〇#]")
 
 
 def _prepare(raw: str) -> str:
@@ -127,7 +130,7 @@ def standardise_address(raw: str | None) -> Address:
     if text in _PLACEHOLDERS or _LETTER.search(text) is None:
         return _INVALID
     found = None
-    country = _COUNTRY.match(text)
+    country = _COUNTRY.match(text) if text.startswith("中") else None
     if country is not None:
         found = match_regions(text, country.end())
         if found.end == country.end():
@@ -136,7 +139,7 @@ def standardise_address(raw: str | None) -> Address:
         found = match_regions(text)
     detail = text[found.end:] or None
     city = found.city if found.city != found.province else None
-    normalised = "".join([p for p in (found.province, city, found.district, detail) if p])
+    normalised = (found.province or "") + (city or "") + (found.district or "") + (detail or "")
     issues = (Issue.ADDRESS_REGION_CONFLICT,) if found.conflict else ()
     return Address(normalised or None, found.province, found.city, found.district, detail,
                    issues)

@@ -70,6 +70,9 @@ _LATIN_SEPARATORS = str.maketrans({_DOT: " ", ".": " ", ",": " "})
 _HAN = HAN_RANGES
 _HAN_CHAR = re.compile(f"[{_HAN}]")
 _CJK_NAME = re.compile(f"[{_HAN}{_DOT}]+")
+# Ideographs only: no character that width folding, dot folding, trimming or
+# space removal would touch.
+_HAN_ONLY = re.compile(f"[{_HAN}]+")
 _LATIN_NAME = re.compile(r"[a-z' -]+")
 _SPACE_NEAR_HAN = re.compile(f" (?=[{_HAN}{_DOT}])|(?<=[{_HAN}{_DOT}]) ")
 _DOT_RUN = re.compile(f"{_DOT}{{2,}}")
@@ -136,14 +139,18 @@ class PersonName:
 
 
 _EMPTY = PersonName(None, None, None, None, None, None, ())
-_NO_NAME = PersonName(None, None, None, None, None, None, (Issue.NAME_INVALID,))
+_INVALID: tuple[str, ...] = (Issue.NAME_INVALID,)
+_NO_NAME = PersonName(None, None, None, None, None, None, _INVALID)
 
 
 def standardise_person_name(raw: str | None) -> PersonName:
     """Normalise a person's name as keyed; never raises."""
     if raw is None:
         return _EMPTY
-    text = to_halfwidth(str(raw)).translate(_FOLD).strip()
+    raw = str(raw)
+    if _HAN_ONLY.fullmatch(raw):  # the common case: every step up to OpenCC is a no-op
+        return _han_name(raw, "cjk", True)
+    text = to_halfwidth(raw).translate(_FOLD).strip()
     if not text:
         return _EMPTY
     if _HAN_CHAR.search(text):
@@ -165,8 +172,13 @@ def _cjk_name(text: str) -> PersonName:
         valid = all(_is_han(c) or c == _DOT or _is_latin_char(c) for c in text)
     if _DOT in text:
         text = _DOT_RUN.sub(_DOT, text).strip(_DOT)
+    return _han_name(text, script, valid)
+
+
+def _han_name(text: str, script: str, valid: bool) -> PersonName:
+    """The rest of :func:`_cjk_name`, from OpenCC on."""
     text = to_simplified(text)
-    issues: tuple[str, ...] = () if valid else (Issue.NAME_INVALID,)
+    issues: tuple[str, ...] = () if valid else _INVALID
     if script == "mixed":
         plain = text.translate(_DROP_SEPARATORS)
         return PersonName(text, plain, None, None, _pinyin_key(plain), script, issues)
@@ -175,10 +187,12 @@ def _cjk_name(text: str) -> PersonName:
         given = plain if valid else None
         return PersonName(text, plain, None, given, _pinyin_key(plain), script, issues)
     surname = _surname_of(text)
-    key = _surname_pinyin(surname) + _pinyin_key(text[len(surname):])
+    given = text[len(surname):]
+    reading = SURNAME_READINGS.get(surname)
+    key = _pinyin_key(text) if reading is None else reading + _pinyin_key(given)
     if not valid:
         return PersonName(text, text, None, None, key, script, issues)
-    return PersonName(text, text, surname, text[len(surname):] or None, key, script, issues)
+    return PersonName(text, text, surname, given or None, key, script, issues)
 
 
 def _latin_name(text: str) -> PersonName:
@@ -191,8 +205,8 @@ def _latin_name(text: str) -> PersonName:
     valid = all(_is_latin_char(c) for c in text)
     key = _pinyin_key(plain) if plain is not None else ""
     if not key:  # no letter at all
-        return PersonName(text, plain, None, None, None, None, (Issue.NAME_INVALID,))
-    issues: tuple[str, ...] = () if valid else (Issue.NAME_INVALID,)
+        return PersonName(text, plain, None, None, None, None, _INVALID)
+    issues: tuple[str, ...] = () if valid else _INVALID
     return PersonName(text, plain, None, None, key, "latin", issues)
 
 
@@ -215,17 +229,10 @@ def _surname_of(name: str) -> str:
     return name[:1]
 
 
-def _surname_pinyin(surname: str) -> str:
-    reading = SURNAME_READINGS.get(surname)
-    if reading is not None:
-        return reading
-    return _pinyin_key(surname)
-
-
 def pinyin_key(text: str) -> str:
     """Toneless pinyin of every character, lower case, no spaces; Latin letters
     folded; anything else dropped. Used for organisation name cores too."""
-    return "".join([_char_pinyin(c) for c in text])
+    return "".join(map(_char_pinyin, text))
 
 
 _pinyin_key = pinyin_key

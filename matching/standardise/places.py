@@ -93,9 +93,15 @@ class _Table:
         self.heads = {h: tuple(sorted(ns, reverse=True)) for h, ns in heads.items()}
 
     def longest(self, text: str, pos: int, min_len: int = 2) -> _Hit | None:
+        """The longest name (of at least ``min_len`` characters) at ``pos``."""
+        return self.scan(text, pos, min_len)[0]
+
+    def scan(self, text: str, pos: int, min_len: int = 2) -> tuple[_Hit | None, int]:
+        """:meth:`longest`, and how far it read: the answer depends on
+        ``text[pos:reach]`` only (a slice cut short where the text ends)."""
         lengths = self.heads.get(text[pos:pos + 2])
         if lengths is None:
-            return None
+            return None, pos + 2
         room = len(text) - pos
         for n in lengths:
             if n > room:
@@ -105,14 +111,8 @@ class _Table:
             key = text[pos:pos + n]
             hit = self.names.get(key)
             if hit is not None:
-                return key, hit
-        return None
-
-    def reach(self, text: str, pos: int) -> int:
-        """Where :meth:`longest` at ``pos`` stops reading: it reads at most
-        ``text[pos:reach]`` (``reach`` may lie past the end of the text)."""
-        lengths = self.heads.get(text[pos:pos + 2])
-        return pos + (lengths[0] if lengths is not None else 2)
+                return (key, hit), pos + lengths[0]
+        return None, pos + lengths[0]
 
 
 @dataclass(frozen=True, slots=True)
@@ -222,8 +222,10 @@ class _State:
         self.conflict = False
 
     def find(self, table: _Table, pos: int, min_len: int = 2) -> _Hit | None:
-        self.reach = max(self.reach, table.reach(self.text, pos))
-        return table.longest(self.text, pos, min_len)
+        hit, reach = table.scan(self.text, pos, min_len)
+        if reach > self.reach:
+            self.reach = reach
+        return hit
 
     def at_end(self, pos: int) -> bool:
         self.reach = max(self.reach, pos + 1)
@@ -247,29 +249,33 @@ class _State:
 
 class _Memo:
     """Results of one kind of match (start position, leniency), each stored
-    under the exact characters it read: ``by_reach[n]`` maps ``text[pos:pos + n]``
-    to the result. A text holding those characters gets the same result; a
-    text that ended within them must equal them (its slice is shorter than n)."""
+    under the exact characters it read: ``heads[h][n]`` maps ``text[pos:pos + n]``
+    (which starts with ``h``) to the result. A text holding those characters
+    gets the same result; a text that ended within them must equal them (its
+    slice is shorter than n)."""
 
-    __slots__ = ("by_reach", "size")
+    __slots__ = ("heads", "size")
     LIMIT = 1 << 16  # results kept; then start again
 
     def __init__(self) -> None:
-        self.by_reach: dict[int, dict[str, RegionMatch]] = {}
+        self.heads: dict[str, dict[int, dict[str, RegionMatch]]] = {}
         self.size = 0
 
     def get(self, text: str, pos: int) -> RegionMatch | None:
-        for n, seen in self.by_reach.items():
-            found = seen.get(text[pos:pos + n])
-            if found is not None:
-                return found
+        by_reach = self.heads.get(text[pos:pos + 2])
+        if by_reach is not None:
+            for n, seen in by_reach.items():
+                found = seen.get(text[pos:pos + n])
+                if found is not None:
+                    return found
         return None
 
     def put(self, text: str, pos: int, reach: int, found: RegionMatch) -> None:
         if self.size >= self.LIMIT:
-            self.by_reach.clear()
+            self.heads.clear()
             self.size = 0
-        self.by_reach.setdefault(reach - pos, {})[text[pos:reach]] = found
+        by_reach = self.heads.setdefault(text[pos:pos + 2], {})
+        by_reach.setdefault(reach - pos, {})[text[pos:reach]] = found
         self.size += 1
 
 

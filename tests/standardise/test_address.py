@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
+import random
+
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from matching.standardise.address import (
+    _ANY_STEP,
     Address,
+    _separators,
     match_regions,
+    place_index,
     region_short_name,
     standardise_address,
 )
 from matching.standardise.issues import Issue
+from matching.standardise.places import _match, _State
 
 GD, SZ, NS = "广东省", "深圳市", "南山区"
 BJ, SH = "北京市", "上海市"
@@ -145,3 +151,47 @@ def test_idempotent_property(raw: str) -> None:
     once = standardise_address(raw)
     if once.normalised is not None:
         assert standardise_address(once.normalised) == once
+
+
+@settings(max_examples=300)
+@given(st.lists(st.one_of(st.sampled_from(_FRAGMENTS), st.text(max_size=3)), max_size=8)
+       .map("".join))
+def test_separators_only_act_on_the_characters_of_any_step(text: str) -> None:
+    """_prepare skips _separators when _ANY_STEP finds nothing: sound only if
+    _separators then changes nothing."""
+    if _ANY_STEP.search(text) is None:
+        assert _separators(text) == text
+
+
+def _region_texts(count: int) -> list[str]:
+    """Texts starting with gazetteer names (full, short, cut short, repeated, in
+    the wrong province) followed by a little of anything."""
+    ix = place_index()
+    names = [name for table in (ix.prov_full, ix.prov_short, ix.city_full, ix.city_short,
+                                ix.dist_full) for name in table.names]
+    names.sort()
+    filler = ["", "", "市辖区", "市辖", "市", "中国", "路", "1号", "北京路", "朝阳", "区", "#", "a"]
+    rng = random.Random(11643)
+    # every text cut short after each character, for the reads at the text's end
+    texts = [full[:n] for full in ("广东省广东省深圳市市辖区南山区1号", "北京市北京市市辖区朝阳区",
+                                   "内蒙古呼和浩特市", "广东北京路", "深圳南山区")
+             for n in range(len(full) + 1)]
+    for _ in range(count):
+        parts = [rng.choice(names) for _ in range(rng.randrange(1, 4))]
+        if rng.random() < 0.2:
+            parts[-1] = parts[-1][:rng.randrange(1, len(parts[-1]) + 1)]
+        parts.insert(rng.randrange(len(parts) + 1), rng.choice(filler))
+        parts.append(rng.choice(filler) + rng.choice(names)[:rng.randrange(4)])
+        texts.append("".join(parts))
+    return texts
+
+
+def test_region_memo_agrees_with_matching_afresh() -> None:
+    """match_regions answers from a memo keyed on the characters a match read;
+    every answer must equal a fresh match, whatever was memoised before."""
+    texts = _region_texts(6000)
+    for lenient in (False, True):
+        for text in texts + texts:  # the second round answers from the memo
+            for pos in (0, 2):
+                fresh = _match(_State(text, pos), lenient)
+                assert match_regions(text, pos, lenient=lenient) == fresh, (text, pos, lenient)

@@ -6,7 +6,7 @@ from datetime import date, timedelta
 
 import pytest
 
-from matching.standardise.dates import iso_date, standardise_date
+from matching.standardise.dates import iso_date, iso_date_digits, standardise_date
 from matching.standardise.issues import Issue
 
 BAD = (None, (Issue.DATE_INVALID,))
@@ -105,3 +105,16 @@ def test_standardise_date_is_idempotent(raw: str | None, expected: object) -> No
 )
 def test_iso_date(ymd: tuple[int, int, int], expected: str | None) -> None:
     assert iso_date(*ymd) == expected
+
+
+def test_iso_date_digits_agrees_with_iso_date() -> None:
+    """The memoised 8-digit form: every day, month and day out of range, both
+    sides of 1900 and of today, asked twice (the second answer from the memo)."""
+    for year in (1, 1899, 1900, 1901, 1984, 2000, 2023, 2024, TODAY.year - 1, TODAY.year,
+                 TODAY.year + 1, 9999):
+        for month in range(14):
+            for day in range(33):
+                digits = f"{year:04d}{month:02d}{day:02d}"
+                expected = iso_date(year, month, day)
+                assert iso_date_digits(digits) == expected, digits
+                assert iso_date_digits(digits) == expected, digits

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import random
+
 import pytest
 
 from matching.standardise.issues import Issue
 from matching.standardise.name import (
+    _FOLD,
     COMPOUND_SURNAMES,
     SURNAME_READINGS,
     PersonName,
+    _cjk_name,
     standardise_person_name,
 )
+from matching.standardise.text import to_halfwidth
 
 INVALID = (Issue.NAME_INVALID,)
 
@@ -136,3 +141,19 @@ def test_surname_tables() -> None:
                              "尉迟": "yuchi", "万俟": "moqi", "长孙": "zhangsun",
                              "单于": "chanyu", "繁": "po", "能": "nai"}.items():
         assert SURNAME_READINGS[surname] == reading
+
+
+def test_han_only_fast_path_agrees_with_the_full_path() -> None:
+    """A name of ideographs only skips folding, trimming and space removal:
+    compare with the full path on random ideographs from every block
+    (traditional, variants, extensions, compatibility, 〇) and the surnames."""
+    rng = random.Random(11643)
+    blocks = [(0x3007, 0x3007), (0x3400, 0x4DBF), (0x4E00, 0x9FFF), (0xF900, 0xFAFF),
+              (0x20000, 0x2A6DF), (0x2B740, 0x2B81D), (0x30000, 0x3134A)]
+    pool = "".join(COMPOUND_SURNAMES) + "".join(SURNAME_READINGS) + "張偉薴乾歐陽單于區"
+    for _ in range(3000):
+        chars = [chr(rng.randint(*rng.choice(blocks))) if rng.random() < 0.5 else rng.choice(pool)
+                 for _ in range(rng.randrange(1, 6))]
+        raw = "".join(chars)
+        slow = _cjk_name(to_halfwidth(raw).translate(_FOLD).strip())
+        assert standardise_person_name(raw) == slow, raw

@@ -9,7 +9,14 @@ import pytest
 from phonenumbers import PhoneNumber, PhoneNumberType
 
 from matching.standardise.issues import Issue
-from matching.standardise.phone import standardise_landline, standardise_mobile
+from matching.standardise.phone import (
+    _area_code_length,
+    _cn_number_type,
+    _format_probes,
+    _type_probes,
+    standardise_landline,
+    standardise_mobile,
+)
 
 BAD_MOBILE = (None, (Issue.MOBILE_INVALID,))
 BAD_PHONE = (None, (Issue.PHONE_INVALID,))
@@ -163,3 +170,67 @@ def test_area_code_memo_agrees_with_phonenumbers() -> None:
         assert standardise_landline("0" + national) == (expected, ()), national
         assert standardise_landline(f"+86 {national}") == (expected, ()), national
         checked += 1
+
+
+def test_every_cn_pattern_can_be_probed() -> None:
+    """Else nothing is settled and the memos hold whole numbers."""
+    assert len(_type_probes()) >= 6
+    assert all(probe is not None for _, probe in _type_probes())
+    assert len(_format_probes()) >= 5
+    assert all(pattern is not None and pattern.free for _, pattern in _format_probes())
+    assert all(leading is not None for leading, _ in _format_probes())
+
+
+def _national_numbers(count: int) -> list[str]:
+    """Random CN national numbers of every length, many sharing prefixes (area
+    codes, mobile and service ranges)."""
+    rng = random.Random(11643)
+    heads = ["10", "20", "21", "22", "23", "24", "25", "27", "28", "29", "311", "335", "351",
+             "371", "431", "433", "451", "471", "512", "571", "591", "731", "755", "757",
+             "769", "851", "871", "898", "931", "978", "991", "994", "13", "147", "166", "174",
+             "1740", "1349", "400", "800", "950", "95", "96", "106", "108", "218"]
+    numbers = []
+    for _ in range(count):
+        head = rng.choice(heads) if rng.random() < 0.8 else str(rng.randrange(1, 10))
+        head += "".join(rng.choice("0123456789") for _ in range(rng.randrange(3)))
+        length = rng.randrange(max(7, len(head) + 1), 13)
+        numbers.append(head + "".join(rng.choice("0123456789")
+                                      for _ in range(length - len(head))))
+    return numbers
+
+
+def test_number_type_memo_agrees_with_phonenumbers() -> None:
+    """number_type is memoised per settled prefix and length: compare with
+    phonenumbers, every number asked twice."""
+    numbers = _national_numbers(6000)
+    for number in numbers + numbers:
+        expected = phonenumbers.number_type(
+            PhoneNumber(country_code=86, national_number=int(number)))
+        assert _cn_number_type(number) == expected, number
+
+
+def test_area_code_memo_agrees_with_phonenumbers_on_shared_prefixes() -> None:
+    """The area-code length is memoised per prefix that settles the format:
+    compare with phonenumbers on fixed lines sharing prefixes, asked twice."""
+    numbers = []
+    for number in _national_numbers(12000):
+        parsed = PhoneNumber(country_code=86, national_number=int(number))
+        if phonenumbers.number_type(parsed) == PhoneNumberType.FIXED_LINE:
+            numbers.append((number, phonenumbers.length_of_geographical_area_code(parsed)))
+    assert len(numbers) > 1200
+    for number, expected in numbers + numbers:
+        assert _area_code_length(number, None) == expected, number
+
+
+def test_plain_local_digits_parse_as_themselves() -> None:
+    """standardise_landline skips phonenumbers.parse for plain digits starting
+    2-9 (not 86): sound while parse reads them as +86 and that national number."""
+    rng = random.Random(11643)
+    for _ in range(3000):
+        number = str(rng.randrange(2, 10)) + "".join(
+            rng.choice("0123456789") for _ in range(rng.randrange(6, 12)))
+        if number.startswith("86"):
+            continue
+        parsed = phonenumbers.parse(number, "CN")
+        assert (parsed.country_code, parsed.national_number) == (86, int(number)), number
+        assert not parsed.italian_leading_zero and parsed.extension is None, number
