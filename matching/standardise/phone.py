@@ -59,6 +59,8 @@ _DROP_ASCII = bytes(ord(c) for c in _DROP_CHARS if c.isascii())
 _MOBILE = re.compile(r"1\d{10}", re.ASCII)
 _EXTENSION = re.compile(r"\s*(?:转|轉|分机|分機|ext\.?|x|#|-)\s*\d{1,6}\s*$", re.IGNORECASE)
 _TRUNK_DIGITS = re.compile(r"0[1-9]\d{8,10}", re.ASCII)
+# Plain digits that phonenumbers.parse reads as themselves: no trunk 0, no
+# carrier or international prefix (those start with 0 or 1), no 86 country code.
 _LOCAL_DIGITS = re.compile(r"(?!86)[2-9]\d{6,11}", re.ASCII)
 #: Memos of area-code lengths and of CN number types, per settled prefix
 #: and length: see _area_code_length and _cn_number_type.

@@ -374,11 +374,11 @@ def _after_province(st: _State, pcode: str) -> None:
         _district(st, min_len=2)
         return
     full = st.find(ix.city_full, st.pos)
-    city_hit = None
-    for hit in (full, st.find(ix.city_short, st.pos)):
-        if hit is not None and _pick(hit[1], pcode, None):
-            city_hit = hit
-            break
+    city_hit = full
+    if full is None or not _pick(full[1], pcode, None):
+        city_hit = st.find(ix.city_short, st.pos)
+        if city_hit is not None and not _pick(city_hit[1], pcode, None):
+            city_hit = None
     dist = st.find(ix.dist_full, st.pos)
     if dist is not None and not _pick(dist[1], pcode, None):
         dist = None

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
+import inspect
 import random
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -163,6 +166,14 @@ def test_separators_only_act_on_the_characters_of_any_step(text: str) -> None:
         assert _separators(text) == text
 
 
+def test_only_ideographic_zero_of_any_step_is_alphanumeric() -> None:
+    """_prepare takes an alphanumeric text without 〇 to hold nothing for _separators."""
+    for code in range(0x110000):
+        char = chr(code)
+        if char.isalnum() and _ANY_STEP.match(char):
+            assert char == "〇"
+
+
 def _region_texts(count: int) -> list[str]:
     """Texts starting with gazetteer names (full, short, cut short, repeated, in
     the wrong province) followed by a little of anything."""
@@ -195,3 +206,17 @@ def test_region_memo_agrees_with_matching_afresh() -> None:
             for pos in (0, 2):
                 fresh = _match(_State(text, pos), lenient)
                 assert match_regions(text, pos, lenient=lenient) == fresh, (text, pos, lenient)
+
+
+def test_address_init_sets_every_field_and_stays_frozen() -> None:
+    """Address.__init__ is written out by hand (slot descriptors, for speed): it
+    must take the fields in order, set each, and leave the instance frozen."""
+    names = [f.name for f in dataclasses.fields(Address)]
+    assert list(inspect.signature(Address).parameters) == names
+    values: list[Any] = [f"value {i}" for i in range(len(names))]
+    made = Address(*values)
+    assert [getattr(made, n) for n in names] == values
+    assert made == Address(**dict(zip(names, values, strict=True)))
+    assert hash(made) == hash(Address(*values))
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        made.normalised = "x"  # type: ignore[misc]

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
+import inspect
 import random
+from typing import Any
 
 import pytest
 
@@ -157,3 +160,17 @@ def test_han_only_fast_path_agrees_with_the_full_path() -> None:
         raw = "".join(chars)
         slow = _cjk_name(to_halfwidth(raw).translate(_FOLD).strip())
         assert standardise_person_name(raw) == slow, raw
+
+
+def test_person_name_init_sets_every_field_and_stays_frozen() -> None:
+    """PersonName.__init__ is written out by hand (slot descriptors, for speed): it
+    must take the fields in order, set each, and leave the instance frozen."""
+    names = [f.name for f in dataclasses.fields(PersonName)]
+    assert list(inspect.signature(PersonName).parameters) == names
+    values: list[Any] = [f"value {i}" for i in range(len(names))]
+    made = PersonName(*values)
+    assert [getattr(made, n) for n in names] == values
+    assert made == PersonName(**dict(zip(names, values, strict=True)))
+    assert hash(made) == hash(PersonName(*values))
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        made.name = "x"  # type: ignore[misc]

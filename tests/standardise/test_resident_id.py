@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
+import inspect
 import random
 from datetime import date, timedelta
+from typing import Any
 
 import pytest
 from stdnum import numdb
@@ -185,3 +188,17 @@ def test_known_areas_agree_with_stdnum_table() -> None:
               for step in (-1, 1)]
     for code in codes:
         assert (code in areas) == _in_stdnum_table(code), code
+
+
+def test_resident_id_init_sets_every_field_and_stays_frozen() -> None:
+    """ResidentId.__init__ is written out by hand (slot descriptors, for speed): it
+    must take the fields in order, set each, and leave the instance frozen."""
+    names = [f.name for f in dataclasses.fields(ResidentId)]
+    assert list(inspect.signature(ResidentId).parameters) == names
+    values: list[Any] = [f"value {i}" for i in range(len(names))]
+    made = ResidentId(*values)
+    assert [getattr(made, n) for n in names] == values
+    assert made == ResidentId(**dict(zip(names, values, strict=True)))
+    assert hash(made) == hash(ResidentId(*values))
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        made.number = "x"  # type: ignore[misc]
