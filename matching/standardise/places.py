@@ -205,7 +205,7 @@ class RegionMatch:
 class _State:
     """One match in progress. Every look at the text goes through :meth:`find`,
     :meth:`at_end` or :meth:`skip`, which keep ``reach``: the result depends on
-    ``text[:reach]`` only (a slice that may stop short at the text's end)."""
+    ``text[pos:reach]`` only (a slice that may stop short at the text's end)."""
 
     __slots__ = ("text", "reach", "pcode", "ccode", "city", "district", "pos", "keyed",
                  "conflict")
