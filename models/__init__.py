@@ -1,1 +1,10 @@
-"""ECIF operational store (SQLAlchemy models). Built by the store issue."""
+"""ECIF operational store: SQLAlchemy models split by aggregate, Alembic
+migrations (``models/migrations``), engine and lock helpers (``models.db``).
+
+Importing this package registers every table on ``Base.metadata``.
+"""
+
+from models import auth, batch, customer, decision, event, source_record, task
+from models.base import Base
+
+__all__ = ["Base", "auth", "batch", "customer", "decision", "event", "source_record", "task"]

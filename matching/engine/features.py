@@ -81,11 +81,15 @@ _COMMON = f"""
         {_select(LATIN_ADDRESS_COLUMNS)}"""
 
 
-def person_features_sql(table: str) -> str:
+def _extra(columns: tuple[str, ...]) -> str:
+    return "".join(f"{c}, " for c in columns)
+
+
+def person_features_sql(table: str, extra: tuple[str, ...] = ()) -> str:
     """Persons: valid resident ID apart, gender U as unknown, birth year, the
-    words of a Latin-script name."""
+    words of a Latin-script name. ``extra`` columns of ``table`` are passed through."""
     return f"""
-    SELECT {_COMMON},
+    SELECT {_extra(extra)}{_COMMON},
         surname, given_name,
         {_select(LATIN_NAME_COLUMNS)},
         CASE WHEN gender IN ('M', 'F') THEN gender END AS gender,
@@ -98,11 +102,11 @@ def person_features_sql(table: str) -> str:
     """
 
 
-def organisation_features_sql(table: str) -> str:
+def organisation_features_sql(table: str, extra: tuple[str, ...] = ()) -> str:
     """Organisations: one organisation code whichever ID was keyed (valid or
     not, for fuzzy comparison), the branch identity, a core prefix."""
     return f"""
-    SELECT {_COMMON},
+    SELECT {_extra(extra)}{_COMMON},
         org_core, org_region, org_legal_form, org_branch,
         coalesce(org_branch, '') AS branch_key,
         org_code,

@@ -9,6 +9,7 @@ trained parameters, and every merge records it.
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import json
 import logging
@@ -132,10 +133,27 @@ def load_model(path: Path) -> TrainedModel:
         raise ConfigError(f"{path} is not an ECIF model file: {exc!r}") from exc
 
 
+def focused(splink: dict[str, Any], focus: str) -> dict[str, Any]:
+    """The model with every blocking rule limited to pairs where at least one side
+    has ``focus`` = 1: the incremental batch scores new and changed records
+    against everything, never the old base against itself."""
+    out = copy.deepcopy(splink)
+    rules = []
+    for rule in out.get("blocking_rules_to_generate_predictions", []):
+        rule = dict(rule) if isinstance(rule, dict) else {"blocking_rule": str(rule)}
+        rule["blocking_rule"] = (f"({rule['blocking_rule']}) "
+                                 f"AND (l.{focus} = 1 OR r.{focus} = 1)")
+        rules.append(rule)
+    out["blocking_rules_to_generate_predictions"] = rules
+    return out
+
+
 def predict_pairs(backend: Backend, table: str, model: TrainedModel,
-                  threshold: float) -> SplinkDataFrame:
+                  threshold: float, focus: str | None = None) -> SplinkDataFrame:
     """Score the candidate pairs of ``table`` with ``model``; keep those at or above
-    ``threshold``, with every per-comparison match weight for the explanation."""
-    linker = Linker(backend.register(table), model.splink, log_level=_splink_level())
+    ``threshold``, with every per-comparison match weight for the explanation.
+    With ``focus``, only pairs touching a record whose ``focus`` column is 1."""
+    settings = focused(model.splink, focus) if focus else model.splink
+    linker = Linker(backend.register(table), settings, log_level=_splink_level())
     return linker.inference.predict(threshold_match_probability=threshold,
                                     warning_mode="never")

@@ -28,11 +28,13 @@ from matching.engine.features import organisation_features_sql, person_features_
 from matching.engine.model import TrainedModel, predict_pairs
 from matching.exceptions import ConfigError
 
-__all__ = ["MatchResult", "Decisions", "run_matching", "rule_pairs_sql"]
+__all__ = ["MatchResult", "Decisions", "run_matching", "rule_pairs_sql", "MEMBER_RULE"]
 
 log = logging.getLogger(__name__)
 
 TIER_STEWARD, TIER_RULE, TIER_MODEL = 0, 1, 2
+#: The rule of the tier-0 edges that hold existing customers together.
+MEMBER_RULE = "existing"
 _FEATURES = {
     "P": ("persons", person_features_sql),
     "G": ("organisations", organisation_features_sql),
@@ -62,8 +64,10 @@ class MatchResult:
     timings: dict[str, float] = field(default_factory=dict)
 
 
-def rule_pairs_sql(table: str, rule: Rule, max_group: int | None = None) -> str:
-    """Portable SQL: the record pairs on which every column of ``rule`` is equal and present."""
+def rule_pairs_sql(table: str, rule: Rule, max_group: int | None = None,
+                   focus: str | None = None) -> str:
+    """Portable SQL: the record pairs on which every column of ``rule`` is equal and
+    present (with ``focus``: only pairs where one side has ``focus`` = 1)."""
     cols = rule.equal
     present = " AND ".join(f"{c} IS NOT NULL" for c in cols)
     source = table
@@ -73,6 +77,8 @@ def rule_pairs_sql(table: str, rule: Rule, max_group: int | None = None) -> str:
                   f"FROM {table} WHERE {present})")
         present = f"_group_n <= {max_group}"
     on = " AND ".join(f"l.{c} = r.{c}" for c in cols)
+    if focus:
+        on += f" AND (l.{focus} = 1 OR r.{focus} = 1)"
     return (
         f"SELECT l.unique_id AS unique_id_l, r.unique_id AS unique_id_r, '{rule.name}' AS rule "
         f"FROM (SELECT * FROM {source} WHERE {present}) l "
@@ -90,10 +96,19 @@ def _pairs_frame(backend: Backend, sqls: list[str]) -> pd.DataFrame:
 
 
 def run_matching(backend: Backend, std_table: str, config: EngineConfig,
-                 models: dict[str, TrainedModel], decisions: Decisions | None = None
+                 models: dict[str, TrainedModel], decisions: Decisions | None = None,
+                 *, focus: str | None = None, members: pd.DataFrame | None = None
                  ) -> MatchResult:
-    """Match every record of ``std_table`` (standardised records, all types)."""
+    """Match every record of ``std_table`` (standardised records, all types).
+
+    Incremental use (the nightly batch): ``focus`` names a 0/1 column of
+    ``std_table``; only pairs touching a focused (new or changed) record are
+    generated, ruled on and scored. ``members`` (``unique_id``, ``customer_no``)
+    are the existing customers: their records start joined (tier 0), so the
+    result is the existing customers plus what the focused records change.
+    """
     decisions = decisions or Decisions()
+    extra = (focus,) if focus else ()
     timings: dict[str, float] = {}
     ids: list[pd.DataFrame] = []
     edges: list[pd.DataFrame] = []
@@ -103,14 +118,15 @@ def run_matching(backend: Backend, std_table: str, config: EngineConfig,
     for ctype, (table, features_sql) in _FEATURES.items():
         tcfg = config.for_type(ctype)
         t0 = time.perf_counter()
-        backend.create_table(table, features_sql(std_table))
+        backend.create_table(table, features_sql(std_table, extra))
         n = backend.count(table)
         ids.append(backend.fetch_arrow(
             "SELECT unique_id, customer_type, resident_id_or_code, branch_key FROM ("
             + _exclusive_sql(ctype, table) + ")").to_pandas())
         if n == 0:
             continue
-        strong = _pairs_frame(backend, [rule_pairs_sql(table, r) for r in tcfg.strong_rules])
+        strong = _pairs_frame(backend, [rule_pairs_sql(table, r, focus=focus)
+                                        for r in tcfg.strong_rules])
         strong["score"], strong["tier"] = 1.0, TIER_RULE
         edges.append(strong)
         timings[f"{ctype}_rules"] = time.perf_counter() - t0
@@ -120,7 +136,7 @@ def run_matching(backend: Backend, std_table: str, config: EngineConfig,
         if model is None:
             raise ConfigError(f"no trained {table} model; run `ecif train` on data with {table}")
         versions[ctype] = model.version
-        scored = predict_pairs(backend, table, model, tcfg.suspect)
+        scored = predict_pairs(backend, table, model, tcfg.suspect, focus)
         pairs = scored.as_pyarrow_table()
         pair_tables.append(pairs.append_column(
             "customer_type", pa.array([ctype] * pairs.num_rows, pa.string())))
@@ -135,17 +151,19 @@ def run_matching(backend: Backend, std_table: str, config: EngineConfig,
         band["rule"] = "suspect"
         suspects.append(band)
         if tcfg.weak_rules:
-            weak = _pairs_frame(backend, [rule_pairs_sql(table, r, _WEAK_GROUP_MAX)
+            weak = _pairs_frame(backend, [rule_pairs_sql(table, r, _WEAK_GROUP_MAX, focus)
                                           for r in tcfg.weak_rules])
             weak["score"] = 0.0
             suspects.append(weak)
 
     t0 = time.perf_counter()
-    records = pd.concat(ids, ignore_index=True)
+    # sorted, so that ties between edges are broken the same way on every run
+    records = pd.concat(ids, ignore_index=True).sort_values("unique_id", ignore_index=True)
     index = pd.Index(records["unique_id"])
     must = pd.DataFrame(decisions.must_link, columns=["unique_id_l", "unique_id_r"])
     must["score"], must["tier"], must["rule"] = 1.0, TIER_STEWARD, "steward"
-    all_edges = pd.concat([must, *edges], ignore_index=True)
+    parts = [e for e in (_member_edges(members), must, *edges) if not e.empty]
+    all_edges = pd.concat(parts or [must], ignore_index=True)
     left = _positions(index, all_edges["unique_id_l"])
     right = _positions(index, all_edges["unique_id_r"])
     cannot = None
@@ -169,11 +187,12 @@ def run_matching(backend: Backend, std_table: str, config: EngineConfig,
     refused = all_edges[(~result.accepted) & (all_edges["tier"] > TIER_STEWARD)
                         & (result.refused_reason != RefusedReason.CANNOT_LINK)]
     tasks = _suspect_tasks(records, index, pd.concat([*suspects, refused], ignore_index=True),
-                           config)
+                           config, cannot)
     counts = {
         "records": len(records),
         "clusters": int(records["cluster_id"].nunique()),
         "strong_rule_edges": int((all_edges["tier"] == TIER_RULE).sum()),
+        "steward_edges": int((all_edges["rule"] == "steward").sum()),
         "model_auto_edges": int((all_edges["tier"] == TIER_MODEL).sum()),
         "refused_edges": int((~result.accepted).sum()),
         "oversized_groups": len(result.oversized),
@@ -204,6 +223,19 @@ def _guard(pairs: pa.Table, tcfg: TypeConfig) -> np.ndarray:
             holds &= np.nan_to_num(gamma.astype(float), nan=-1) >= level
         ok |= holds
     return ok
+
+
+def _member_edges(members: pd.DataFrame | None) -> pd.DataFrame:
+    """Tier-0 edges joining each existing customer's records (a star on its first)."""
+    columns = ["unique_id_l", "unique_id_r", "score", "tier", "rule"]
+    if members is None or members.empty:
+        return pd.DataFrame(columns=columns)
+    ordered = members.sort_values(["customer_no", "unique_id"])
+    first = ordered.groupby("customer_no")["unique_id"].transform("first")
+    keep = (ordered["unique_id"] != first).to_numpy()
+    return pd.DataFrame({"unique_id_l": first.to_numpy()[keep],
+                         "unique_id_r": ordered["unique_id"].to_numpy()[keep],
+                         "score": 1.0, "tier": TIER_STEWARD, "rule": MEMBER_RULE})
 
 
 def _exclusive_sql(ctype: str, table: str) -> str:
@@ -245,8 +277,10 @@ def _link_types(records: pd.DataFrame, edges: pd.DataFrame, left: np.ndarray,
 
 
 def _suspect_tasks(records: pd.DataFrame, index: pd.Index, pairs: pd.DataFrame,
-                   config: EngineConfig) -> pd.DataFrame:
-    """Group suspect pairs into tasks: one per connected group of customers."""
+                   config: EngineConfig,
+                   cannot: tuple[np.ndarray, np.ndarray] | None = None) -> pd.DataFrame:
+    """Group suspect pairs into tasks: one per connected group of customers. Two
+    customers a steward has already said are different are not asked about again."""
     columns = ["task_id", "task_type", "unique_id", "cluster_id"]
     if pairs.empty:
         return pd.DataFrame(columns=columns)
@@ -254,6 +288,11 @@ def _suspect_tasks(records: pd.DataFrame, index: pd.Index, pairs: pd.DataFrame,
     a = cluster[_positions(index, pairs["unique_id_l"])]
     b = cluster[_positions(index, pairs["unique_id_r"])]
     keep = a != b
+    if cannot is not None:
+        ca, cb = cluster[cannot[0]], cluster[cannot[1]]
+        said = set(zip(np.minimum(ca, cb).tolist(), np.maximum(ca, cb).tolist(), strict=True))
+        lo, hi = np.minimum(a, b).tolist(), np.maximum(a, b).tolist()
+        keep &= np.array([(x, y) not in said for x, y in zip(lo, hi, strict=True)], dtype=bool)
     if not keep.any():
         return pd.DataFrame(columns=columns)
     a, b = a[keep], b[keep]

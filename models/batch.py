@@ -1,0 +1,73 @@
+"""Batch runs (the system status table, 系统状态表) and what a run's match stage
+planned, so that later stages (and a re-run after a crash) read it back."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Float, ForeignKey, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from models.base import Base, utcnow
+
+__all__ = ["BatchRun", "PlannedLink", "PlannedTask", "MatchPair", "STAGES"]
+
+#: The nightly batch, stage by stage; each commits with its data.
+STAGES = ("standardise", "match", "merge", "golden", "tasks", "changes")
+
+
+class BatchRun(Base):
+    __tablename__ = "batch_run"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    status: Mapped[str] = mapped_column(String(12), default="running", index=True)
+    stage: Mapped[str | None] = mapped_column(String(16))  # the last stage completed
+    watermark_from: Mapped[int] = mapped_column(Integer)  # ingest ids (from, to]
+    watermark_to: Mapped[int] = mapped_column(Integer)
+    started_at: Mapped[datetime] = mapped_column(default=utcnow)
+    finished_at: Mapped[datetime | None]
+    attempts: Mapped[int] = mapped_column(Integer, default=1)
+    counts: Mapped[str] = mapped_column(Text, default="{}")  # JSON
+    timings: Mapped[str] = mapped_column(Text, default="{}")  # JSON, seconds per stage
+    model_versions: Mapped[str] = mapped_column(Text, default="{}")
+
+
+class PlannedLink(Base):
+    """The match stage's outcome for a record whose customer may change."""
+
+    __tablename__ = "planned_link"
+
+    run_id: Mapped[int] = mapped_column(ForeignKey("batch_run.id"), primary_key=True)
+    record_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    cluster: Mapped[str] = mapped_column(String(200))  # smallest record key of the cluster
+    link_type: Mapped[str] = mapped_column(String(12))
+    rule: Mapped[str | None] = mapped_column(Text)
+    model_version: Mapped[str | None] = mapped_column(String(40))
+
+
+class PlannedTask(Base):
+    __tablename__ = "planned_task"
+
+    run_id: Mapped[int] = mapped_column(ForeignKey("batch_run.id"), primary_key=True)
+    group_key: Mapped[str] = mapped_column(String(210), primary_key=True)
+    record_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    task_type: Mapped[str] = mapped_column(String(24))
+
+
+class MatchPair(Base):
+    """A scored or rule pair kept for the "why": probability, weight, per-comparison
+    weights (JSON), the rule or tier that used it."""
+
+    __tablename__ = "match_pair"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    run_id: Mapped[int] = mapped_column(Integer, index=True)
+    left_key: Mapped[str] = mapped_column(String(200), index=True)
+    right_key: Mapped[str] = mapped_column(String(200), index=True)
+    customer_type: Mapped[str] = mapped_column(String(1))
+    match_probability: Mapped[float | None] = mapped_column(Float)
+    match_weight: Mapped[float | None] = mapped_column(Float)
+    decision: Mapped[str] = mapped_column(String(12))  # auto / suspect / rule
+    rule: Mapped[str | None] = mapped_column(Text)
+    model_version: Mapped[str | None] = mapped_column(String(40))
+    explanation: Mapped[str | None] = mapped_column(Text)  # JSON {comparison: weight}

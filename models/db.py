@@ -1,0 +1,86 @@
+"""Engines, sessions and schema management for the two supported databases:
+embedded SQLite (the default) and PostgreSQL (``postgresql+psycopg://``)."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session, sessionmaker
+
+from matching.exceptions import ECIFError
+
+__all__ = ["make_engine", "init_db", "alembic_config", "schema_is_current", "session_factory",
+           "require_current_schema", "StoreError"]
+
+log = logging.getLogger(__name__)
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+class StoreError(ECIFError):
+    """The database is missing, out of date or busy."""
+
+
+def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA synchronous=NORMAL")
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.execute("PRAGMA busy_timeout=30000")
+    cur.close()
+
+
+def make_engine(url: str) -> Engine:
+    """An engine for ``url``; an SQLite file's folder is created."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        if parsed.database and parsed.database != ":memory:":
+            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url)
+        event.listen(engine, "connect", _sqlite_pragmas)
+        return engine
+    if parsed.get_backend_name() == "postgresql":
+        return create_engine(url, pool_pre_ping=True)
+    raise StoreError(f"database URL {parsed.render_as_string()!r}: expected sqlite:/// or "
+                     "postgresql+psycopg://")
+
+
+def session_factory(engine: Engine) -> sessionmaker[Session]:
+    return sessionmaker(engine, expire_on_commit=False)
+
+
+def alembic_config(engine: Engine) -> Config:
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    cfg.attributes["engine"] = engine
+    return cfg
+
+
+def init_db(engine: Engine) -> str:
+    """Create or upgrade the schema to the newest migration; return its revision."""
+    command.upgrade(alembic_config(engine), "head")
+    return _current(engine) or ""
+
+
+def _current(engine: Engine) -> str | None:
+    with engine.connect() as conn:
+        return MigrationContext.configure(conn).get_current_revision()
+
+
+def schema_is_current(engine: Engine) -> bool:
+    head = ScriptDirectory.from_config(alembic_config(engine)).get_current_head()
+    return _current(engine) == head
+
+
+def require_current_schema(engine: Engine) -> None:
+    if not schema_is_current(engine):
+        raise StoreError(f"database {engine.url.render_as_string()} is not initialised or is "
+                         "out of date; run `ecif init`")

@@ -1,0 +1,135 @@
+"""Source records: what the six systems sent, as keyed and as standardised.
+
+One row per (source_system, source_customer_id), the newest version; older
+versions move to ``source_record_version``. ``record_key`` ("SYS:ID") is the
+engine's ``unique_id``. ``ingest_id`` is the ingest run that last changed the
+row: the batch works on rows changed since its previous watermark.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from models.base import Base, utcnow
+
+__all__ = ["SourceRecord", "SourceRecordVersion", "IngestRun", "ExceptionRow",
+           "SourceWatermark", "STD_FIELDS"]
+
+#: Standardised fields kept per record (matching.standardise OUTPUT_COLUMNS
+#: minus the key, type and updated_at, which are columns of their own).
+STD_FIELDS: tuple[str, ...] = (
+    "name", "gender", "birth_date", "id_type", "id_number", "mobile", "email", "issues",
+    "name_plain", "surname", "given_name", "name_pinyin", "id_cleaned", "id_valid", "id_raw",
+    "phone", "address", "province", "city", "district", "address_detail",
+    "org_core", "org_region", "org_legal_form", "org_branch", "uscc", "org_code",
+    "legal_rep", "legal_rep_pinyin",
+)
+
+
+class IngestRun(Base):
+    """One `ecif ingest` (or database pull): its files and counts."""
+
+    __tablename__ = "ingest_run"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    started_at: Mapped[datetime] = mapped_column(default=utcnow)
+    finished_at: Mapped[datetime | None]
+    source: Mapped[str] = mapped_column(Text)  # file names or the pulled URL/table
+    status: Mapped[str] = mapped_column(String(16), default="running")
+    counts: Mapped[str] = mapped_column(Text, default="{}")  # JSON
+
+
+class SourceRecord(Base):
+    __tablename__ = "source_record"
+    __table_args__ = (
+        UniqueConstraint("source_system", "source_customer_id"),
+        Index("ix_source_record_id_cleaned", "id_cleaned"),
+        Index("ix_source_record_mobile", "mobile"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    record_key: Mapped[str] = mapped_column(String(200), unique=True)
+    source_system: Mapped[str] = mapped_column(String(40))
+    source_customer_id: Mapped[str] = mapped_column(String(150))
+    customer_type: Mapped[str] = mapped_column(String(1))
+    updated_at: Mapped[str | None] = mapped_column(String(40))  # ISO 8601 as standardised
+    raw: Mapped[str] = mapped_column(Text)  # JSON of the row as received
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    ingest_id: Mapped[int] = mapped_column(ForeignKey("ingest_run.id"), index=True)
+    std_version: Mapped[str] = mapped_column(String(16))  # code maps the fields were made with
+    identity_key: Mapped[str] = mapped_column(String(16))  # hash of the identity fields
+    first_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+    changed_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    name: Mapped[str | None] = mapped_column(Text)
+    gender: Mapped[str | None] = mapped_column(String(1))
+    birth_date: Mapped[str | None] = mapped_column(String(10))
+    id_type: Mapped[str | None] = mapped_column(String(20))
+    id_number: Mapped[str | None] = mapped_column(String(64))
+    mobile: Mapped[str | None] = mapped_column(String(20))
+    email: Mapped[str | None] = mapped_column(Text)
+    issues: Mapped[str | None] = mapped_column(Text)
+    name_plain: Mapped[str | None] = mapped_column(Text)
+    surname: Mapped[str | None] = mapped_column(Text)
+    given_name: Mapped[str | None] = mapped_column(Text)
+    name_pinyin: Mapped[str | None] = mapped_column(Text)
+    id_cleaned: Mapped[str | None] = mapped_column(String(64))
+    id_valid: Mapped[str | None] = mapped_column(String(1))
+    id_raw: Mapped[str | None] = mapped_column(Text)
+    phone: Mapped[str | None] = mapped_column(String(40))
+    address: Mapped[str | None] = mapped_column(Text)
+    province: Mapped[str | None] = mapped_column(Text)
+    city: Mapped[str | None] = mapped_column(Text)
+    district: Mapped[str | None] = mapped_column(Text)
+    address_detail: Mapped[str | None] = mapped_column(Text)
+    org_core: Mapped[str | None] = mapped_column(Text)
+    org_region: Mapped[str | None] = mapped_column(Text)
+    org_legal_form: Mapped[str | None] = mapped_column(Text)
+    org_branch: Mapped[str | None] = mapped_column(Text)
+    uscc: Mapped[str | None] = mapped_column(String(18))
+    org_code: Mapped[str | None] = mapped_column(String(9))
+    legal_rep: Mapped[str | None] = mapped_column(Text)
+    legal_rep_pinyin: Mapped[str | None] = mapped_column(Text)
+
+
+class SourceRecordVersion(Base):
+    """An earlier version of a source record, kept when a newer one replaced it."""
+
+    __tablename__ = "source_record_version"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    record_id: Mapped[int] = mapped_column(ForeignKey("source_record.id"), index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    updated_at: Mapped[str | None] = mapped_column(String(40))
+    raw: Mapped[str] = mapped_column(Text)
+    ingest_id: Mapped[int] = mapped_column(ForeignKey("ingest_run.id"))
+    replaced_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ExceptionRow(Base):
+    """A row that failed admission (准入校验): kept whole, with its reasons."""
+
+    __tablename__ = "exception_row"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    ingest_id: Mapped[int] = mapped_column(ForeignKey("ingest_run.id"), index=True)
+    source_file: Mapped[str] = mapped_column(Text)
+    row_number: Mapped[int | None] = mapped_column(Integer)  # 1-based data row in the file
+    source_system: Mapped[str | None] = mapped_column(String(40))
+    source_customer_id: Mapped[str | None] = mapped_column(String(150))
+    reasons: Mapped[str] = mapped_column(Text)  # ";"-separated issue codes
+    raw: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class SourceWatermark(Base):
+    """Incremental extraction (按时间戳增量抽取): the newest updated_at pulled per source."""
+
+    __tablename__ = "source_watermark"
+
+    source: Mapped[str] = mapped_column(String(200), primary_key=True)
+    updated_at: Mapped[str] = mapped_column(String(40))
+    pulled_at: Mapped[datetime] = mapped_column(default=utcnow)
