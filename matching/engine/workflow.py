@@ -26,7 +26,7 @@ from matching.engine.run import Decisions, MatchResult, run_matching
 from matching.pipeline import StandardiseSummary, standardise_file
 from matching.standardise.columns import OUTPUT_COLUMNS
 
-__all__ = ["load_sources", "train_files", "match_files", "evaluate_files", "EvalReport",
+__all__ = ["load_sources", "train_files", "train_table", "saved_models", "match_files", "evaluate_files", "EvalReport",
            "read_decisions"]
 
 log = logging.getLogger(__name__)
@@ -71,18 +71,27 @@ def train_files(files: Sequence[Path], *, config_dir: Path = DEFAULT_CONFIG_DIR,
     """Train both models on ``files`` and save them under the configured model_dir."""
     config = config or load_engine_config(config_dir)
     db: Backend = backend or DuckDBBackend()
-    models: dict[str, TrainedModel] = {}
     with tempfile.TemporaryDirectory(prefix="ecif-train-") as tmp:
         load_sources(db, files, Path(tmp), encoding=encoding, config_dir=config_dir)
-        for ctype, table, sql in (("P", "persons", person_features_sql),
-                                  ("G", "organisations", organisation_features_sql)):
-            db.create_table(table, sql(STD_TABLE))
-            if db.count(table) < 2:
-                log.warning("too few %s records to train on; model not updated", table)
-                continue
-            model = train_model(db, table, ctype, config.for_type(ctype))
-            save_model(model, model_path(config.model_dir, ctype))
-            models[ctype] = model
+        return train_table(db, STD_TABLE, config)
+
+
+def train_table(db: Backend, std_table: str, config: EngineConfig,
+                types: Sequence[str] = ("P", "G")) -> dict[str, TrainedModel]:
+    """Train the models of ``types`` on a backend table of standardised records and
+    save them under the configured model_dir."""
+    models: dict[str, TrainedModel] = {}
+    for ctype, table, sql in (("P", "persons", person_features_sql),
+                              ("G", "organisations", organisation_features_sql)):
+        if ctype not in types:
+            continue
+        db.create_table(table, sql(std_table))
+        if db.count(table) < 2:
+            log.warning("too few %s records to train on; model not updated", table)
+            continue
+        model = train_model(db, table, ctype, config.for_type(ctype))
+        save_model(model, model_path(config.model_dir, ctype))
+        models[ctype] = model
     return models
 
 
@@ -113,7 +122,7 @@ def read_decisions(path: Path) -> Decisions:
     )
 
 
-def _models(config: EngineConfig) -> dict[str, TrainedModel]:
+def saved_models(config: EngineConfig) -> dict[str, TrainedModel]:
     """The saved models that exist; run_matching complains if one it needs is missing."""
     return {c: load_model(model_path(config.model_dir, c)) for c in ("P", "G")
             if model_path(config.model_dir, c).exists()}
@@ -125,7 +134,7 @@ def match_files(files: Sequence[Path], *, config_dir: Path = DEFAULT_CONFIG_DIR,
                 workdir: Path | None = None) -> MatchResult:
     """Standardise and match ``files`` with the saved models."""
     config = config or load_engine_config(config_dir)
-    models = _models(config)
+    models = saved_models(config)
     db: Backend = backend or DuckDBBackend()
     with tempfile.TemporaryDirectory(prefix="ecif-match-") as tmp:
         started = time.perf_counter()

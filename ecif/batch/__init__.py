@@ -1,0 +1,5 @@
+"""``ecif batch``: the nightly run, stage by stage (models.batch.STAGES)."""
+
+from ecif.batch.run import BatchSummary, run_batch
+
+__all__ = ["BatchSummary", "run_batch"]

@@ -1,0 +1,64 @@
+"""What every stage of one batch run shares, and how a stage records itself."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Connection, Engine, select, update
+
+from matching.engine.config import EngineConfig
+from models.batch import BatchRun
+
+__all__ = ["BatchContext", "fault_point", "FAULT_ENV"]
+
+#: Test hook: ``<stage>:<point>`` kills this process with SIGKILL at that point
+#: (``start``: before the stage writes; ``commit``: all written, not committed).
+FAULT_ENV = "ECIF_FAULT_INJECT"
+
+
+def fault_point(stage: str, point: str) -> None:
+    if os.environ.get(FAULT_ENV) == f"{stage}:{point}":
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
+@dataclass
+class BatchContext:
+    engine: Engine
+    run_id: int
+    watermark_from: int
+    watermark_to: int
+    config_dir: Path
+    config: EngineConfig
+    workers: int | None = None
+    progress: Callable[[str], None] | None = None
+    started: float = field(default_factory=time.perf_counter)
+
+    def say(self, message: str) -> None:
+        if self.progress:
+            self.progress(message)
+
+    def in_scope(self, alias: str = "") -> str:
+        """SQL condition: the source record was ingested or changed since the last run."""
+        col = f"{alias}.ingest_id" if alias else "ingest_id"
+        return f"{col} > {int(self.watermark_from)} AND {col} <= {int(self.watermark_to)}"
+
+    def complete(self, conn: Connection, stage: str, counts: dict[str, Any]) -> None:
+        """Mark ``stage`` done, in the stage's own transaction, with its counts and time."""
+        row = conn.execute(select(BatchRun.counts, BatchRun.timings)
+                           .where(BatchRun.id == self.run_id)).one()
+        all_counts = json.loads(row.counts)
+        all_counts.update({f"{stage}.{k}": v for k, v in counts.items()})
+        timings = json.loads(row.timings)
+        timings[stage] = round(time.perf_counter() - self.started, 2)
+        conn.execute(update(BatchRun).where(BatchRun.id == self.run_id).values(
+            stage=stage, counts=json.dumps(all_counts, ensure_ascii=False),
+            timings=json.dumps(timings)))
+        fault_point(stage, "commit")
+        self.started = time.perf_counter()

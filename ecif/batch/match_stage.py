@@ -1,0 +1,252 @@
+"""Stage 2: match the records in scope against every customer and each other.
+
+Incremental: all standardised records are loaded into DuckDB (the engine
+needs them as candidates and for term frequencies), but only pairs touching
+a record in scope are generated and scored. Existing customers start joined
+(tier 0); a machine-linked record whose identity fields changed is detached
+and matched afresh. The outcome (the records of every cluster that changes,
+suspect groups, scored pairs) is written as this run's plan in one
+transaction, for the later stages and for a re-run after a crash.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from sqlalchemy import Connection, delete
+
+from ecif.batch.context import BatchContext, fault_point
+from ecif.bulk import insert_rows, read_chunks, read_frame, records, table_of
+from matching.engine.backend import DuckDBBackend
+from matching.engine.run import Decisions, MatchResult, run_matching
+from matching.engine.workflow import saved_models, train_table
+from matching.standardise.columns import OUTPUT_COLUMNS
+from models.batch import MatchPair, PlannedLink, PlannedTask
+from models.decision import CANNOT_LINK, MUST_LINK
+
+__all__ = ["match_stage", "live_decisions"]
+
+log = logging.getLogger(__name__)
+
+STD_TABLE = "std_records"
+_FOCUS = "_focus"
+
+
+def match_stage(ctx: BatchContext) -> dict[str, Any]:
+    fault_point("match", "start")
+    with ctx.engine.connect() as conn:
+        focus_n = int(read_frame(conn, f"SELECT count(*) AS n FROM source_record "
+                                       f"WHERE {ctx.in_scope()}")["n"].iloc[0])
+    if focus_n == 0:
+        with ctx.engine.begin() as conn:
+            ctx.complete(conn, "match", {"records_in_scope": 0})
+        return {"records_in_scope": 0}
+    with tempfile.TemporaryDirectory(prefix="ecif-batch-") as tmp:
+        db = DuckDBBackend(temp_directory=Path(tmp))
+        ctx.say(f"match: loading records ({focus_n} in scope)")
+        with ctx.engine.connect() as conn:
+            total = _load_records(conn, db, ctx)
+            links = read_frame(conn, (
+                "SELECT s.id AS record_id, s.record_key AS unique_id, l.customer_no, "
+                "l.link_type, l.identity_key AS link_identity, s.identity_key, "
+                f"CASE WHEN {ctx.in_scope('s')} THEN 1 ELSE 0 END AS focus "
+                "FROM link l JOIN source_record s ON s.id = l.record_id"))
+            decisions = live_decisions(conn)
+        changed = links["focus"].eq(1) & links["link_identity"].ne(links["identity_key"])
+        detached = changed & links["link_type"].ne("manual")
+        manual_changed = links[changed & links["link_type"].eq("manual")]
+        members = links.loc[~detached, ["unique_id", "customer_no"]]
+
+        models = saved_models(ctx.config)
+        with_type = set(db.fetch_arrow(
+            f"SELECT DISTINCT customer_type FROM {STD_TABLE}").column(0).to_pylist())
+        missing = [t for t in ("P", "G") if t in with_type and t not in models]
+        if missing:
+            ctx.say(f"match: no saved model for {', '.join(missing)}; training on "
+                    f"{total} records")
+            models.update(train_table(db, STD_TABLE, ctx.config, missing))
+        ctx.say("match: rules, scoring, clustering")
+        result = run_matching(db, STD_TABLE, ctx.config, models,
+                              _known(decisions, db), focus=_FOCUS, members=members)
+        id_map = db.fetch_arrow(f"SELECT source_system || ':' || source_customer_id AS k, "
+                                f"record_id FROM {STD_TABLE}").to_pandas()
+    ids = pd.Series(id_map["record_id"].to_numpy(), index=id_map["k"].to_numpy())
+    plan, planned_tasks = _plan(result, links, detached, manual_changed, ids)
+    pairs = _pair_rows(result, ctx.run_id, plan)
+    counts: dict[str, Any] = {
+        "records_in_scope": focus_n, "records_total": total,
+        "detached_identity_changed": int(detached.sum()),
+        "manual_identity_changed": len(manual_changed),
+        "planned_links": len(plan), "planned_task_records": len(planned_tasks),
+        "pairs_kept": len(pairs), **result.counts,
+    }
+    with ctx.engine.begin() as conn:
+        for model in (PlannedLink, PlannedTask):
+            conn.execute(delete(model).where(model.run_id == ctx.run_id))
+        conn.execute(delete(MatchPair).where(MatchPair.run_id == ctx.run_id))
+        plan_rows = plan.assign(run_id=ctx.run_id)[
+            ["run_id", "record_id", "cluster", "link_type", "rule", "model_version"]]
+        insert_rows(conn, table_of(PlannedLink), records(plan_rows))
+        insert_rows(conn, table_of(PlannedTask),
+                    records(planned_tasks.assign(run_id=ctx.run_id)))
+        insert_rows(conn, table_of(MatchPair), pairs)
+        _save_versions(conn, ctx, result.model_versions)
+        ctx.complete(conn, "match", counts)
+    return counts
+
+
+def _load_records(conn: Connection, db: DuckDBBackend, ctx: BatchContext) -> int:
+    cols = list(OUTPUT_COLUMNS)
+    db.con.execute(f"CREATE OR REPLACE TABLE {STD_TABLE} (record_id BIGINT, "
+                   + ", ".join(f"{c} VARCHAR" for c in cols) + f", {_FOCUS} INTEGER)")
+    query = (f"SELECT id AS record_id, {', '.join(cols)}, "
+             f"CASE WHEN {ctx.in_scope()} THEN 1 ELSE 0 END AS {_FOCUS} "
+             f"FROM source_record WHERE ingest_id <= {int(ctx.watermark_to)}")
+    total = 0
+    for chunk in read_chunks(conn, query, 200_000):
+        for c in cols:
+            chunk[c] = chunk[c].astype(object)
+        db.con.register("_chunk", chunk)
+        db.con.execute(f"INSERT INTO {STD_TABLE} SELECT * FROM _chunk")
+        db.con.unregister("_chunk")
+        total += len(chunk)
+    return total
+
+
+def live_decisions(conn: Connection) -> pd.DataFrame:
+    """Steward judgements in force, as record-key pairs (customer scope expanded to
+    the first record of each customer, following merged-into tombstones)."""
+    raw = read_frame(conn, "SELECT judgement, scope, left_key, right_key FROM decision "
+                           "WHERE deleted_at IS NULL ORDER BY id")
+    if raw.empty:
+        return pd.DataFrame(columns=["judgement", "left", "right"])
+    customers = raw["scope"].eq("customer")
+    if customers.any():
+        first = read_frame(conn, "SELECT l.customer_no, min(s.record_key) AS k FROM link l "
+                                 "JOIN source_record s ON s.id = l.record_id "
+                                 "GROUP BY l.customer_no")
+        tomb = read_frame(conn, "SELECT customer_no, merged_into FROM customer "
+                                "WHERE merged_into IS NOT NULL")
+        into = dict(zip(tomb["customer_no"], tomb["merged_into"], strict=True))
+        rep = dict(zip(first["customer_no"], first["k"], strict=True))
+
+        def resolve(no: str) -> str | None:
+            for _ in range(100):
+                if no not in into:
+                    break
+                no = into[no]
+            return rep.get(no)
+
+        for side in ("left_key", "right_key"):
+            raw.loc[customers, side] = raw.loc[customers, side].map(resolve)
+    raw = raw.dropna(subset=["left_key", "right_key"])
+    return raw.rename(columns={"left_key": "left", "right_key": "right"})[
+        ["judgement", "left", "right"]]
+
+
+def _known(decisions: pd.DataFrame, db: DuckDBBackend) -> Decisions:
+    """Decisions whose two records are both in the store (the rest cannot apply yet)."""
+    if decisions.empty:
+        return Decisions()
+    keys = set(db.fetch_arrow(
+        f"SELECT source_system || ':' || source_customer_id FROM {STD_TABLE}"
+    ).column(0).to_pylist())
+    ok = decisions[decisions["left"].isin(keys) & decisions["right"].isin(keys)]
+    pairs = list(zip(ok["left"], ok["right"], ok["judgement"], strict=True))
+    return Decisions(must_link=tuple((a, b) for a, b, j in pairs if j == MUST_LINK),
+                     cannot_link=tuple((a, b) for a, b, j in pairs if j == CANNOT_LINK))
+
+
+def _plan(result: MatchResult, links: pd.DataFrame, detached: pd.Series,
+          manual_changed: pd.DataFrame, ids: pd.Series) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Records of every cluster that changes (with their cluster = smallest record
+    key), and the suspect groups to open or refresh as tasks."""
+    rec = result.records[["unique_id", "cluster_id", "link_type", "rule"]].copy()
+    rec["cluster"] = rec.groupby("cluster_id")["unique_id"].transform("min")
+    by_key = links.set_index("unique_id")
+    member = ~detached.to_numpy()
+    member_no = pd.Series(links["customer_no"].to_numpy()[member],
+                          index=links["unique_id"].to_numpy()[member])
+    rec["member_no"] = member_no.reindex(rec["unique_id"]).to_numpy()
+    is_member = rec["member_no"].notna()
+    nonmember = (~is_member).groupby(rec["cluster"]).transform("any")
+    spread = rec[is_member].groupby("cluster")["member_no"].transform("nunique")
+    multi = pd.Series(False, index=rec.index)
+    multi.loc[spread.index] = spread.to_numpy() > 1
+    multi = multi.groupby(rec["cluster"]).transform("any")
+    spans = rec[is_member].groupby("member_no")["cluster"].nunique()
+    split = rec["member_no"].isin(set(spans[spans > 1].index))
+    split = split.groupby(rec["cluster"]).transform("any")
+    plan = rec[nonmember | multi | split].copy()
+    plan_member = plan["member_no"].notna()
+    old_type = by_key["link_type"].reindex(plan["unique_id"]).to_numpy()
+    plan["link_type"] = pd.Series(old_type, index=plan.index).where(plan_member,
+                                                                    plan["link_type"])
+    plan["rule"] = plan["rule"].where(~plan_member, None)
+    rule = plan["rule"].fillna("").astype(str)
+    plan["model_version"] = rule.str[6:].where(rule.str.startswith("model:"), None)
+    plan["record_id"] = ids.reindex(plan["unique_id"]).to_numpy()
+    plan = plan.astype(object).where(plan.notna(), None)
+
+    tasks = result.tasks.rename(columns={"task_id": "group_key"})
+    tasks = tasks.assign(record_id=ids.reindex(tasks["unique_id"]).to_numpy())[
+        ["group_key", "record_id", "task_type"]]
+    if len(manual_changed):
+        customers = links[links["customer_no"].isin(manual_changed["customer_no"])]
+        first = manual_changed.groupby("customer_no")["unique_id"].min()
+        extra = pd.DataFrame({
+            "group_key": "I-" + customers["customer_no"].map(first).to_numpy(),
+            "record_id": customers["record_id"].to_numpy(),
+            "task_type": "identity_change"})
+        tasks = pd.concat([tasks, extra], ignore_index=True) if len(tasks) else extra
+    return plan, tasks.drop_duplicates(["group_key", "record_id"])
+
+
+def _pair_rows(result: MatchResult, run_id: int, plan: pd.DataFrame) -> list[dict[str, Any]]:
+    """Scored pairs (with their per-comparison weights) and strong-rule pairs, for "why"."""
+    cluster = result.records.set_index("unique_id")["cluster_id"]
+    rows: list[dict[str, Any]] = []
+    pairs = result.pairs
+    if pairs.num_rows:
+        mw = [c for c in pairs.column_names if c.startswith("mw_")]
+        frame = pairs.select(["unique_id_l", "unique_id_r", "match_probability",
+                              "match_weight", "customer_type", *mw]).to_pandas()
+        same = (cluster.reindex(frame["unique_id_l"]).to_numpy()
+                == cluster.reindex(frame["unique_id_r"]).to_numpy())
+        weights = frame[mw].round(3).rename(columns=lambda c: c[3:])
+        explanation = [json.dumps({k: v for k, v in row.items() if v == v})
+                       for row in weights.to_dict("records")]
+        for (l_key, r_key, prob, weight, ctype), auto, why in zip(
+                frame[["unique_id_l", "unique_id_r", "match_probability", "match_weight",
+                       "customer_type"]].itertuples(index=False, name=None),
+                same, explanation, strict=True):
+            rows.append({"run_id": run_id, "left_key": l_key, "right_key": r_key,
+                         "customer_type": ctype, "match_probability": float(prob),
+                         "match_weight": float(weight),
+                         "decision": "auto" if auto else "suspect", "rule": None,
+                         "model_version": result.model_versions.get(ctype),
+                         "explanation": why})
+    ctype_of = result.records.set_index("unique_id")["customer_type"]
+    rp = result.rule_pairs
+    for l_key, r_key, rule in rp[["unique_id_l", "unique_id_r", "rule"]].itertuples(
+            index=False, name=None):
+        rows.append({"run_id": run_id, "left_key": l_key, "right_key": r_key,
+                     "customer_type": ctype_of.get(l_key, ""), "match_probability": None,
+                     "match_weight": None, "decision": "rule", "rule": rule,
+                     "model_version": None, "explanation": None})
+    return rows
+
+
+def _save_versions(conn: Connection, ctx: BatchContext, versions: dict[str, str]) -> None:
+    from sqlalchemy import update
+
+    from models.batch import BatchRun
+
+    conn.execute(update(BatchRun).where(BatchRun.id == ctx.run_id)
+                 .values(model_versions=json.dumps(versions)))
+

@@ -1,0 +1,93 @@
+"""Golden records by survivorship rules (config/survivorship.yaml).
+
+Pure and vectorised: a frame of source records with their customer number
+in, one golden row per customer out. Same records, same golden record,
+whatever their order.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from matching.config import DEFAULT_CONFIG_DIR, load_yaml
+from matching.exceptions import ConfigError
+
+__all__ = ["Survivorship", "load_survivorship", "golden_records", "STRATEGIES"]
+
+STRATEGIES = ("valid", "source_priority", "most_recent", "most_complete")
+#: Fields that travel with another: the golden id_type is that of the golden id_number.
+_COMPANIONS = {"id_number": ("id_type",)}
+
+
+@dataclass(frozen=True)
+class Survivorship:
+    source_priority: tuple[str, ...]
+    fields: dict[str, tuple[str, ...]]
+
+
+def load_survivorship(config_dir: Path = DEFAULT_CONFIG_DIR) -> Survivorship:
+    path = config_dir / "survivorship.yaml"
+    raw = load_yaml(path)
+    try:
+        priority = tuple(str(s) for s in raw["source_priority"])
+        fields = {str(f): tuple(str(s) for s in strategies)
+                  for f, strategies in raw["fields"].items()}
+    except (KeyError, TypeError, AttributeError) as exc:
+        raise ConfigError(f"{path}: expected source_priority (a list) and fields "
+                          f"(field: [strategy, ...]); {exc!r}") from exc
+    for field, strategies in fields.items():
+        unknown = [s for s in strategies if s not in STRATEGIES]
+        if unknown:
+            raise ConfigError(f"{path}: field {field}: unknown strategy {unknown[0]!r}; "
+                              f"expected one of {', '.join(STRATEGIES)}")
+    return Survivorship(priority, fields)
+
+
+def _valid(field: str, frame: pd.DataFrame) -> pd.Series:
+    if field == "id_number":
+        return frame["id_valid"].eq("1")
+    if field == "gender":
+        return frame["gender"].isin(["M", "F"])
+    return pd.Series(True, index=frame.index)
+
+
+def golden_records(records: pd.DataFrame, rules: Survivorship) -> pd.DataFrame:
+    """``records``: ``customer_no``, ``record_key``, ``source_system``,
+    ``updated_at``, ``id_valid`` and the configured fields. Returns one row per
+    customer_no with each configured field (and companions), None where no
+    record holds a value."""
+    customers = pd.Index(sorted(records["customer_no"].unique()), name="customer_no")
+    out = pd.DataFrame(index=customers)
+    rank = {s: i for i, s in enumerate(rules.source_priority)}
+    prio = records["source_system"].map(rank).fillna(len(rank)).astype(int)
+    for field, strategies in rules.fields.items():
+        values = records[field]
+        has = values.notna() & values.astype(str).str.len().gt(0)
+        keys: dict[str, pd.Series] = {"customer_no": records["customer_no"]}
+        ascending = [True]
+        for strategy in strategies:
+            if strategy == "valid":
+                keys["_valid"] = _valid(field, records).astype(np.int8)
+                ascending.append(False)
+            elif strategy == "source_priority":
+                keys["_prio"] = prio
+                ascending.append(True)
+            elif strategy == "most_recent":
+                keys["_recent"] = records["updated_at"].fillna("")
+                ascending.append(False)
+            else:
+                keys["_len"] = values.fillna("").astype(str).str.len()
+                ascending.append(False)
+        keys["record_key"] = records["record_key"]
+        ascending.append(True)
+        frame = pd.DataFrame(keys)[has]
+        best = frame.sort_values(list(keys), ascending=ascending, kind="stable")
+        best = best.drop_duplicates("customer_no")
+        for column in (field, *_COMPANIONS.get(field, ())):
+            out[column] = records.loc[best.index, column].set_axis(
+                best["customer_no"].to_numpy()).reindex(customers)
+    return out.astype(object).where(out.notna(), None).reset_index()
