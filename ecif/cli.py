@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import logging
 import os
+import shutil
 import sys
 import time
 from collections import Counter
 from collections.abc import Callable
+from datetime import datetime
 from functools import wraps
 from pathlib import Path
 from typing import Any, TypeVar
@@ -256,53 +258,201 @@ def serve(host: str, port: int, threads: int) -> None:
     waitress_serve(create_app(), host=host, port=port, threads=threads)
 
 
+def _store(url: str | None = None) -> Any:
+    from models.db import make_engine
+
+    return make_engine(url or load_settings().database_url)
+
+
+@main.command()
+@_one_line_errors
+def init() -> None:
+    """Create or upgrade the database schema (ECIF_DATABASE_URL)."""
+    from models.db import init_db
+
+    engine = _store()
+    revision = init_db(engine)
+    click.echo(f"database {engine.url.render_as_string()} at schema revision {revision}")
+
+
+def _progress(label: str) -> Callable[[str, int], None] | None:
+    if not sys.stderr.isatty():
+        return None
+
+    def show(name: str, rows: int) -> None:
+        click.echo(f"\r{label} {name}: {rows:,} rows", err=True, nl=False)
+
+    return show
+
+
+@main.command()
+@click.argument("files", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--encoding", default="utf-8", show_default=True,
+              help="CSV encoding: utf-8 (with or without BOM) or gbk.")
+@click.option("--from-db", "from_db", default=None,
+              help="Pull from a source database (SQLAlchemy URL) instead of files.")
+@click.option("--table", default=None, help="With --from-db: the table to pull from.")
+@click.option("--workers", type=int, default=None, help="Processes (default: every core).")
+@_one_line_errors
+def ingest(files: tuple[Path, ...], encoding: str, from_db: str | None, table: str | None,
+           workers: int | None) -> None:
+    """Load source records; rows failing admission go to the exceptions table."""
+    from ecif.ingest import ingest_database, ingest_files
+
+    settings = load_settings()
+    engine = _store(settings.database_url)
+    started = time.perf_counter()
+    if from_db:
+        if files or not table:
+            raise ECIFError("--from-db needs --table and no FILE arguments")
+        summary = ingest_database(engine, from_db, table, config_dir=settings.config_dir,
+                                  workers=workers or settings.workers,
+                                  progress=_progress("pulling"))
+    else:
+        if not files:
+            raise ECIFError("no FILE given (or use --from-db URL --table T)")
+        summary = ingest_files(engine, files, encoding=encoding, config_dir=settings.config_dir,
+                               workers=workers or settings.workers,
+                               progress=_progress("ingesting"))
+    if sys.stderr.isatty():
+        click.echo("", err=True)
+    click.echo(f"ingest {summary.ingest_id}: {summary.read} rows read: {summary.new} new, "
+               f"{summary.updated} updated, {summary.unchanged} unchanged, {summary.stale} "
+               f"older versions ignored, {summary.rejected} rejected to exceptions "
+               f"({time.perf_counter() - started:.1f}s)")
+    if summary.reject_counts:
+        click.echo("rejected: " + ", ".join(f"{k} {v}" for k, v in
+                                            summary.reject_counts.most_common()))
+
+
+@main.command()
+@click.option("--workers", type=int, default=None, help="Processes (default: every core).")
+@_model_dir_opt
+@_one_line_errors
+def batch(workers: int | None, model_dir: Path | None) -> None:
+    """The nightly run over everything ingested since the last run; resumes a crashed run."""
+    from ecif.batch import run_batch
+
+    settings = load_settings()
+    config = _engine_config(settings.config_dir, model_dir)
+    summary = run_batch(_store(settings.database_url), config, config_dir=settings.config_dir,
+                        workers=workers or settings.workers,
+                        progress=lambda m: click.echo(m, err=True))
+    c = summary.counts
+    resumed = f" (resumed after {summary.resumed_from})" if summary.resumed_from else ""
+    click.echo(f"batch run {summary.run_id}{resumed}: {c.get('match.records_in_scope', 0)} "
+               f"records in scope; {c.get('merge.customers_created', 0)} customers created, "
+               f"{c.get('merge.merged_away', 0)} merged away, {c.get('merge.links_written', 0)} "
+               f"links written; tasks {c.get('tasks.opened', 0)} opened, "
+               f"{c.get('tasks.refreshed', 0)} refreshed, {c.get('tasks.closed', 0)} closed; "
+               f"{c.get('changes.changes', 0)} customer-number changes")
+    click.echo("timings: " + ", ".join(f"{k} {v:.1f}s" for k, v in summary.timings.items()))
+
+
+@main.group()
+def export() -> None:
+    """Write links, open tasks or customer-number changes as CSV."""
+
+
+@export.command("links")
+@click.option("--out", "out", required=True, type=click.Path(path_type=Path, dir_okay=False))
+@_one_line_errors
+def export_links_cmd(out: Path) -> None:
+    """One row per source record: source_system,source_customer_id,customer_no,link_type."""
+    from ecif.exports import export_links
+
+    click.echo(f"{export_links(_store(), out)} links -> {out}")
+
+
+@export.command("tasks")
+@click.option("--out", "out", required=True, type=click.Path(path_type=Path, dir_okay=False))
+@_one_line_errors
+def export_tasks_cmd(out: Path) -> None:
+    """One row per record in an open review task."""
+    from ecif.exports import export_tasks
+
+    click.echo(f"{export_tasks(_store(), out)} task records -> {out}")
+
+
+@export.command("changes")
+@click.option("--since", required=True, help="ISO 8601 time (UTC unless it has an offset).")
+@click.option("--out", "out", required=True, type=click.Path(path_type=Path, dir_okay=False))
+@_one_line_errors
+def export_changes_cmd(since: str, out: Path) -> None:
+    """Customer-number changes (merged_into / split_from) since a time."""
+    from ecif.exports import export_changes, parse_since
+
+    click.echo(f"{export_changes(_store(), out, parse_since(since))} changes -> {out}")
+
+
 @main.command()
 @_one_line_errors
 def demo() -> None:
-    """Run the sample data through the engine and show what it found.
-
-    Until the store and the nightly batch exist: standardise the sample
-    (data/sample/day_001.csv, six systems, about 2,000 rows), train the two
-    models on it, match, and print customers, merges, review tasks and the
-    accuracy against the sample's truth file. Output goes to data/out/.
-    """
+    """Run the sample through ingest and the nightly batch, two nights, and show what
+    happened: customers, merges, customer-number changes, open review tasks, and the
+    accuracy against the sample's truth. The demo store is data/out/demo.db (made
+    afresh); exports go to data/out/."""
     from dataclasses import replace
 
     import pandas as pd
-    import pyarrow.parquet as pq
 
+    from ecif.batch import run_batch
+    from ecif.exports import export_changes, export_links, export_tasks
+    from ecif.ingest import ingest_files
     from matching.engine.config import load_engine_config
-    from matching.engine.workflow import evaluate_result, match_files, train_files
-    from matching.pipeline import standardise_file
+    from matching.engine.evaluate import evaluate_by_type
+    from models.db import init_db
 
     settings = load_settings()
     out_dir = settings.data_dir / "out"
     out_dir.mkdir(parents=True, exist_ok=True)
-    summary = standardise_file(SAMPLE_FILE, out_dir / "sample.standardised.csv",
-                               out_dir / "sample.rejects.csv", config_dir=settings.config_dir,
-                               workers=1)
-    click.echo(f"ECIF demo on {SAMPLE_FILE.relative_to(REPO_ROOT)}: {summary.read} source rows, "
-               f"{summary.persons} persons, {summary.organisations} organisations, "
-               f"{summary.rejected} rejected (reasons in {out_dir / 'sample.rejects.csv'})")
-    _echo_issue_counts(summary.issue_counts, summary.reject_counts)
-
+    db_file = out_dir / "demo.db"
+    for stale in out_dir.glob("demo.db*"):
+        stale.unlink()
+    shutil.rmtree(out_dir / "models", ignore_errors=True)
+    engine = _store(f"sqlite:///{db_file}")
+    init_db(engine)
     config = replace(load_engine_config(settings.config_dir), model_dir=out_dir / "models")
-    models = train_files([SAMPLE_FILE], config=config, config_dir=settings.config_dir)
-    click.echo("trained " + ", ".join(m.version for m in models.values()))
-    result = match_files([SAMPLE_FILE], config=config, config_dir=settings.config_dir)
-    result.records.to_csv(out_dir / "clusters.csv", index=False)
-    result.tasks.to_csv(out_dir / "tasks.csv", index=False)
-    result.rule_pairs.to_csv(out_dir / "rule_pairs.csv", index=False)
-    pq.write_table(result.pairs, out_dir / "pairs.parquet")
-    rec = result.records
-    links = rec["link_type"].value_counts()
-    click.echo(f"{len(rec)} records -> {rec['cluster_id'].nunique()} customers: "
-               + ", ".join(f"{k} {v}" for k, v in links.items()))
-    click.echo(f"{result.counts['tasks']} review tasks holding "
-               f"{result.counts['records_in_tasks']} records")
-    truth = pd.read_csv(SAMPLE_FILE.with_name("truth.csv"), dtype=str, keep_default_na=False)
-    click.echo(evaluate_result(result, truth).format())
-    click.echo(f"clusters, tasks, rule pairs and scored pairs (with match weights) -> {out_dir}")
+    nights = sorted((REPO_ROOT / "data" / "sample" / "nights").glob("day_*.csv"))
+    for night in nights:
+        got = ingest_files(engine, [night], config_dir=settings.config_dir, workers=1)
+        click.echo(f"night {night.stem}: ingested {got.read} rows ({got.new} new, "
+                   f"{got.updated} updated, {got.rejected} rejected to exceptions)")
+        run = run_batch(engine, config, config_dir=settings.config_dir, workers=1)
+        c = run.counts
+        click.echo(f"  batch run {run.run_id}: {c.get('merge.customers_created', 0)} customers "
+                   f"created, {c.get('merge.merged_away', 0)} merged into others, "
+                   f"{c.get('changes.changes', 0)} number changes, tasks "
+                   f"{c.get('tasks.opened', 0)} opened / {c.get('tasks.closed', 0)} closed")
+    links = out_dir / "links.csv"
+    export_links(engine, links)
+    export_tasks(engine, out_dir / "tasks.csv")
+    export_changes(engine, out_dir / "changes.csv", datetime(2000, 1, 1))
+    frame = pd.read_csv(links, dtype=str, keep_default_na=False)
+    click.echo(f"{len(frame)} source records -> {frame['customer_no'].nunique()} customers: "
+               + ", ".join(f"{k} {v}" for k, v in frame["link_type"].value_counts().items()))
+    truth = pd.read_csv(nights[0].with_name("truth.csv"), dtype=str, keep_default_na=False)
+    keys = frame["source_system"] + ":" + frame["source_customer_id"]
+    entity = pd.Series(truth["entity_id"].to_numpy(),
+                       index=truth["source_system"] + ":" + truth["source_customer_id"])
+    entity = entity[~entity.index.duplicated()].reindex(keys)
+    metrics = evaluate_by_type(pd.Series(frame["customer_no"].to_numpy(), index=keys),
+                               pd.Series(entity.to_numpy(), index=keys), _types(engine, keys))
+    for ctype, label in (("P", "persons"), ("G", "organisations")):
+        m = metrics[ctype]
+        click.echo(f"accuracy against the sample's truth, {label}: precision "
+                   f"{m.precision:.4f}, recall {m.recall:.4f}, F1 {m.f1:.4f}")
+    click.echo(f"store {db_file}; links, tasks and changes CSV in {out_dir}")
+
+
+def _types(engine: Any, keys: Any) -> Any:
+    import pandas as pd
+
+    from ecif.bulk import read_frame
+
+    with engine.connect() as conn:
+        t = read_frame(conn, "SELECT record_key, customer_type FROM source_record")
+    return pd.Series(t["customer_type"].to_numpy(), index=t["record_key"]).reindex(keys)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -5,11 +5,11 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, select
 
 from ecif.batch.context import BatchContext, fault_point
 from ecif.bulk import insert_rows, read_frame, table_of
-from models.event import CustomerChange
+from models.event import CustomerChange, MergeEvent
 
 __all__ = ["changes_stage", "feed_rows"]
 
@@ -38,8 +38,10 @@ def feed_rows(event_id: int, customer_no: str, before: dict[str, list[str]],
 def write_feed(conn: Connection, events: list[dict[str, Any]]) -> int:
     rows: list[dict[str, Any]] = []
     for e in events:
+        at = e["created_at"]
         rows += feed_rows(int(e["id"]), str(e["customer_no"]), json.loads(e["before"]),
-                          json.loads(e["after"]), e["run_id"], e["created_at"])
+                          json.loads(e["after"]), e["run_id"],
+                          at.to_pydatetime() if hasattr(at, "to_pydatetime") else at)
     insert_rows(conn, table_of(CustomerChange), rows)
     return len(rows)
 
@@ -47,9 +49,10 @@ def write_feed(conn: Connection, events: list[dict[str, Any]]) -> int:
 def changes_stage(ctx: BatchContext) -> dict[str, Any]:
     fault_point("changes", "start")
     with ctx.engine.begin() as conn:
-        events = read_frame(conn, "SELECT id, customer_no, before, after, run_id, created_at "
-                                  "FROM merge_event WHERE run_id = :r ORDER BY id",
-                            {"r": ctx.run_id})
+        events = read_frame(conn, select(
+            MergeEvent.id, MergeEvent.customer_no, MergeEvent.before, MergeEvent.after,
+            MergeEvent.run_id, MergeEvent.created_at,
+        ).where(MergeEvent.run_id == ctx.run_id).order_by(MergeEvent.id))
         n = write_feed(conn, events.to_dict("records"))  # type: ignore[arg-type]
         counts = {"changes": n}
         ctx.complete(conn, "changes", counts)
