@@ -30,10 +30,16 @@ class Numbering:
 def assign_numbers(records: pd.DataFrame, new_number: Callable[[], str]) -> Numbering:
     """``records``: one row per record of the clusters being decided, columns
     ``record_key``, ``cluster`` (its smallest record key) and ``prior_no`` (the
-    customer number the record had before, or None for a new record)."""
+    customer number the record had before, or None for a new record); optionally
+    ``kept`` (False for a record detached from its customer because its identity
+    changed: on a tie, the number stays with the records that did not change)."""
     prior = records.dropna(subset=["prior_no"])
-    counts = (prior.groupby(["cluster", "prior_no"]).size().rename("n").reset_index()
-              .sort_values(["n", "prior_no", "cluster"], ascending=[False, True, True]))
+    if "kept" not in prior.columns:
+        prior = prior.assign(kept=True)
+    counts = (prior.groupby(["cluster", "prior_no"])
+              .agg(n=("record_key", "size"), kept=("kept", "sum")).reset_index()
+              .sort_values(["n", "kept", "prior_no", "cluster"],
+                           ascending=[False, False, True, True]))
     numbers: dict[str, str] = {}
     taken: set[str] = set()
     for cluster, no in zip(counts["cluster"], counts["prior_no"], strict=True):

@@ -18,16 +18,18 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import Connection, delete
+from sqlalchemy import Connection, delete, func, or_, select, true, update
 
 from ecif.batch.context import BatchContext, fault_point
-from ecif.bulk import insert_rows, read_chunks, read_frame, records, table_of
+from ecif.bulk import in_batches, insert_rows, read_chunks, read_frame, records, table_of
 from matching.engine.backend import DuckDBBackend
-from matching.engine.run import Decisions, MatchResult, run_matching
+from matching.engine.run import MEMBER_RULE, Decisions, MatchResult, run_matching
 from matching.engine.workflow import saved_models, train_table
 from matching.standardise.columns import OUTPUT_COLUMNS
-from models.batch import MatchPair, PlannedLink, PlannedTask
-from models.decision import CANNOT_LINK, MUST_LINK
+from models.batch import BatchRun, MatchPair, PlannedLink, PlannedTask
+from models.customer import Link
+from models.decision import CANNOT_LINK, MUST_LINK, Decision
+from models.source_record import SourceRecord
 
 __all__ = ["match_stage", "live_decisions"]
 
@@ -42,7 +44,8 @@ def match_stage(ctx: BatchContext) -> dict[str, Any]:
     with ctx.engine.connect() as conn:
         focus_n = int(read_frame(conn, f"SELECT count(*) AS n FROM source_record "
                                        f"WHERE {ctx.in_scope()}")["n"].iloc[0])
-    if focus_n == 0:
+        decided = _decided_since_last_run(conn, ctx.run_id)
+    if focus_n == 0 and not decided:
         with ctx.engine.begin() as conn:
             ctx.complete(conn, "match", {"records_in_scope": 0})
         return {"records_in_scope": 0}
@@ -50,7 +53,7 @@ def match_stage(ctx: BatchContext) -> dict[str, Any]:
         db = DuckDBBackend(temp_directory=Path(tmp))
         ctx.say(f"match: loading records ({focus_n} in scope)")
         with ctx.engine.connect() as conn:
-            total = _load_records(conn, db, ctx)
+            total = _load_records(conn, db, ctx, decided)
             links = read_frame(conn, (
                 "SELECT s.id AS record_id, s.record_key AS unique_id, l.customer_no, "
                 "l.link_type, l.identity_key AS link_identity, s.identity_key, "
@@ -80,6 +83,7 @@ def match_stage(ctx: BatchContext) -> dict[str, Any]:
     pairs = _pair_rows(result, ctx.run_id, plan)
     counts: dict[str, Any] = {
         "records_in_scope": focus_n, "records_total": total,
+        "records_named_by_decisions": len(decided),
         "detached_identity_changed": int(detached.sum()),
         "manual_identity_changed": len(manual_changed),
         "planned_links": len(plan), "planned_task_records": len(planned_tasks),
@@ -100,7 +104,29 @@ def match_stage(ctx: BatchContext) -> dict[str, Any]:
     return counts
 
 
-def _load_records(conn: Connection, db: DuckDBBackend, ctx: BatchContext) -> int:
+def _decided_since_last_run(conn: Connection, run_id: int) -> list[str]:
+    """Record keys named by steward decisions made or withdrawn since the last finished
+    run started: their customers are matched again, so that the decisions hold."""
+    last = conn.execute(select(func.max(BatchRun.started_at)).where(
+        BatchRun.status == "done", BatchRun.id < run_id)).scalar()
+    changed = read_frame(conn, select(Decision.scope, Decision.left_key, Decision.right_key)
+                         .where(true() if last is None else or_(
+                             Decision.created_at >= last, Decision.deleted_at >= last)))
+    if changed.empty:
+        return []
+    keys = set(changed.loc[changed["scope"].eq("record"), "left_key"]) | set(
+        changed.loc[changed["scope"].eq("record"), "right_key"])
+    customers = set(changed.loc[changed["scope"].eq("customer"), "left_key"]) | set(
+        changed.loc[changed["scope"].eq("customer"), "right_key"])
+    for batch in in_batches(sorted(customers)):
+        keys |= set(read_frame(conn, select(SourceRecord.record_key).join(
+            Link, Link.record_id == SourceRecord.id).where(Link.customer_no.in_(batch)))[
+            "record_key"])
+    return sorted(keys)
+
+
+def _load_records(conn: Connection, db: DuckDBBackend, ctx: BatchContext,
+                  decided: list[str]) -> int:
     cols = list(OUTPUT_COLUMNS)
     db.con.execute(f"CREATE OR REPLACE TABLE {STD_TABLE} (record_id BIGINT, "
                    + ", ".join(f"{c} VARCHAR" for c in cols) + f", {_FOCUS} INTEGER)")
@@ -115,6 +141,11 @@ def _load_records(conn: Connection, db: DuckDBBackend, ctx: BatchContext) -> int
         db.con.execute(f"INSERT INTO {STD_TABLE} SELECT * FROM _chunk")
         db.con.unregister("_chunk")
         total += len(chunk)
+    if decided:
+        db.con.register("_decided", pd.DataFrame({"k": decided}))
+        db.con.execute(f"UPDATE {STD_TABLE} SET {_FOCUS} = 1 WHERE source_system || ':' || "
+                       "source_customer_id IN (SELECT k FROM _decided)")
+        db.con.unregister("_decided")
     return total
 
 
@@ -179,15 +210,18 @@ def _plan(result: MatchResult, links: pd.DataFrame, detached: pd.Series,
     multi = pd.Series(False, index=rec.index)
     multi.loc[spread.index] = spread.to_numpy() > 1
     multi = multi.groupby(rec["cluster"]).transform("any")
-    spans = rec[is_member].groupby("member_no")["cluster"].nunique()
-    split = rec["member_no"].isin(set(spans[spans > 1].index))
+    # a customer whose records (detached ones included) end in two clusters is split
+    rec["prior_no"] = links.set_index("unique_id")["customer_no"].reindex(
+        rec["unique_id"]).to_numpy()
+    spans = rec.dropna(subset=["prior_no"]).groupby("prior_no")["cluster"].nunique()
+    split = rec["prior_no"].isin(set(spans[spans > 1].index))
     split = split.groupby(rec["cluster"]).transform("any")
     plan = rec[nonmember | multi | split].copy()
     plan_member = plan["member_no"].notna()
     old_type = by_key["link_type"].reindex(plan["unique_id"]).to_numpy()
     plan["link_type"] = pd.Series(old_type, index=plan.index).where(plan_member,
                                                                     plan["link_type"])
-    plan["rule"] = plan["rule"].where(~plan_member, None)
+    plan["rule"] = plan["rule"].where(plan["rule"].ne(MEMBER_RULE), None)
     rule = plan["rule"].fillna("").astype(str)
     plan["model_version"] = rule.str[6:].where(rule.str.startswith("model:"), None)
     plan["record_id"] = ids.reindex(plan["unique_id"]).to_numpy()
@@ -243,10 +277,6 @@ def _pair_rows(result: MatchResult, run_id: int, plan: pd.DataFrame) -> list[dic
 
 
 def _save_versions(conn: Connection, ctx: BatchContext, versions: dict[str, str]) -> None:
-    from sqlalchemy import update
-
-    from models.batch import BatchRun
-
     conn.execute(update(BatchRun).where(BatchRun.id == ctx.run_id)
                  .values(model_versions=json.dumps(versions)))
 

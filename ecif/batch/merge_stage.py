@@ -46,7 +46,8 @@ def merge_stage(ctx: BatchContext) -> dict[str, Any]:
         plan = read_frame(conn, (
             "SELECT p.record_id, p.cluster, p.link_type, p.rule, p.model_version, "
             "s.record_key, s.customer_type, s.identity_key, l.customer_no AS prior_no, "
-            "l.link_type AS old_link_type, l.identity_key AS old_identity "
+            "l.link_type AS old_link_type, l.identity_key AS old_identity, "
+            "l.rule AS old_rule, l.model_version AS old_model_version "
             "FROM planned_link p JOIN source_record s ON s.id = p.record_id "
             "LEFT JOIN link l ON l.record_id = p.record_id WHERE p.run_id = :r"),
             {"r": ctx.run_id})
@@ -60,10 +61,13 @@ def apply_clusters(conn: Connection, plan: pd.DataFrame, run_id: int | None, new
                    created_by: str, event_type: str | None = None) -> dict[str, Any]:
     """Give each planned cluster its number and write customers, links and events.
     ``plan``: record_id, record_key, customer_type, identity_key, cluster,
-    link_type, rule, model_version, prior_no, old_link_type, old_identity."""
+    link_type, rule, model_version, prior_no, old_link_type, old_identity, old_rule,
+    old_model_version (the old_ columns and prior_no empty for a record not linked before)."""
     if plan.empty:
         return {"customers_created": 0, "merged_away": 0, "links_written": 0, "events": 0}
-    numbering = assign_numbers(plan[["record_key", "cluster", "prior_no"]], new_number)
+    kept = plan["old_identity"].eq(plan["identity_key"]) | plan["old_link_type"].eq("manual")
+    numbering = assign_numbers(plan[["record_key", "cluster", "prior_no"]].assign(kept=kept),
+                               new_number)
     plan = plan.assign(customer_no=plan["cluster"].map(numbering.numbers))
     now = utcnow()
     _customers(conn, plan, numbering, run_id, now)
@@ -96,12 +100,14 @@ def _links(conn: Connection, plan: pd.DataFrame, run_id: int | None, now: Any) -
     moved = plan[plan["prior_no"].notna() & (
         plan["prior_no"].ne(plan["customer_no"]) | plan["old_identity"].ne(plan["identity_key"])
         | plan["old_link_type"].ne(plan["link_type"]))]
+    # a record that stays linked as before (its customer merged, say) keeps how it was linked
+    kept = moved["old_identity"].eq(moved["identity_key"]) | moved["old_link_type"].eq("manual")
     update_rows(conn, table_of(Link), "record_id", records(pd.DataFrame({
         "_key": moved["record_id"].astype(int), "customer_no": moved["customer_no"],
-        "link_type": moved["link_type"], "rule": moved["rule"].where(
-            moved["rule"].notna(), None),
-        "model_version": moved["model_version"], "identity_key": moved["identity_key"],
-        "run_id": run_id, "since": now})))
+        "link_type": moved["link_type"],
+        "rule": moved["old_rule"].where(kept, moved["rule"]),
+        "model_version": moved["old_model_version"].where(kept, moved["model_version"]),
+        "identity_key": moved["identity_key"], "run_id": run_id, "since": now})))
     touched = set(plan["customer_no"]) | set(plan["prior_no"].dropna())
     sizes = pd.concat([read_frame(conn, select(Link.customer_no, func.count().label("n"))
                                   .where(Link.customer_no.in_(batch))

@@ -26,8 +26,8 @@ from matching.engine.run import Decisions, MatchResult, run_matching
 from matching.pipeline import StandardiseSummary, standardise_file
 from matching.standardise.columns import OUTPUT_COLUMNS
 
-__all__ = ["load_sources", "train_files", "train_table", "saved_models", "match_files", "evaluate_files", "EvalReport",
-           "read_decisions"]
+__all__ = ["load_sources", "train_files", "train_table", "saved_models", "match_files",
+           "evaluate_files", "EvalReport", "read_decisions"]
 
 log = logging.getLogger(__name__)
 
