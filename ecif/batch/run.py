@@ -48,7 +48,7 @@ assert tuple(_STAGES) == STAGES
 @dataclass
 class BatchSummary:
     run_id: int
-    resumed_from: str | None
+    resumed_from: str | None  # the last stage done before a crash ("start": none), if resumed
     records_in_scope: int
     counts: dict[str, Any] = field(default_factory=dict)
     timings: dict[str, float] = field(default_factory=dict)
@@ -99,6 +99,6 @@ def run_batch(engine: Engine, config: EngineConfig, *, config_dir: Path,
         if problems:
             raise ECIFError(f"batch run {run.id} broke the store's invariants: "
                             + "; ".join(problems))
-        return BatchSummary(run.id, run.stage if resumed else None,
+        return BatchSummary(run.id, (run.stage or "start") if resumed else None,
                             int(counts.get("match.records_in_scope", 0)), counts,
                             json.loads(row.timings))
