@@ -61,17 +61,23 @@ class _AnyWordSimilarLevel(ComparisonLevelCreator):
 def person_name() -> ComparisonCreator:
     """Name: exact (term-frequency adjusted, so 张伟 counts for less than 诸葛亮),
     equal pinyin (homophone typos 伟/玮), the same words in another order
-    (Latin ``smith john`` / ``john smith``), one character different in a 3- or
-    4-character name (look-alikes 己/已; in a 2-character name that would be
-    any two people sharing a surname), similar pinyin, each word of a Latin
-    name similar (whatever the order), roughly similar pinyin, else.
+    (Latin ``smith john`` / ``john smith``), each word of a Latin name similar
+    (whatever the order: ``michael laverty`` / ``laverty micheal``), one
+    character different in a 3- or 4-character name (look-alikes 己/已; in a
+    2-character name that would be any two people sharing a surname), similar
+    pinyin, roughly similar pinyin, else.
 
     Then, for Latin names only, a word of one name within the other (``pacey``
     / ``casey pacey``, ``amy hunting`` / ``georgia hunting``) or one word
     similar: the counterpart of what roughly similar pinyin finds in Chinese
     names, surname first (张伟 / 张强), which Jaro-Winkler misses when the
-    given name comes first. The levels from "Same words in another order"
-    up are the names agreeing, in config/matching.yaml's model guard."""
+    given name comes first.
+
+    The levels from "Same words in another order" up are the names agreeing,
+    in config/matching.yaml's model guard, which reads levels as "at least".
+    "Each word similar" sits just below them and above every level a hanzi
+    name can reach short of the same pinyin: a guard naming it admits on a
+    Chinese name nothing beyond the same pinyin."""
     return cl.CustomComparison(
         output_column_name="name",
         comparison_levels=[
@@ -82,6 +88,9 @@ def person_name() -> ComparisonCreator:
                 "name_lo_l = name_lo_r AND name_hi_l = name_hi_r",
                 label_for_charts="Same words in another order",
             ),
+            cll.And(
+                cll.JaroWinklerLevel("name_lo", 0.88), cll.JaroWinklerLevel("name_hi", 0.88)
+            ).configure(label_for_charts="Each word similar"),
             cll.CustomLevel(
                 "length(name_plain_l) = length(name_plain_r) "
                 "AND length(name_plain_l) BETWEEN 3 AND 4 "
@@ -89,9 +98,6 @@ def person_name() -> ComparisonCreator:
                 label_for_charts="One character different",
             ),
             cll.JaroWinklerLevel("name_pinyin", 0.92),
-            cll.And(
-                cll.JaroWinklerLevel("name_lo", 0.88), cll.JaroWinklerLevel("name_hi", 0.88)
-            ).configure(label_for_charts="Each word similar"),
             cll.JaroWinklerLevel("name_pinyin", 0.8),
             cll.CustomLevel(
                 " OR ".join(
