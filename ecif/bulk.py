@@ -7,7 +7,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import Connection, Table, bindparam, insert, text, update
+from sqlalchemy import Connection, Table, text
 
 __all__ = ["table_of", "insert_rows", "update_rows", "read_chunks", "read_frame", "utc_key",
            "records", "in_batches"]
@@ -29,21 +29,78 @@ def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
     return clean.to_dict("records")  # type: ignore[return-value]
 
 
-def insert_rows(conn: Connection, table: Table, rows: Sequence[dict[str, Any]]) -> None:
-    for start in range(0, len(rows), _WRITE_BATCH):
-        conn.execute(insert(table), list(rows[start:start + _WRITE_BATCH]))
+def _column(series: pd.Series, dialect: str) -> list[Any]:
+    """A column as Python values the driver binds: None for missing, datetimes as
+    SQLAlchemy stores them on SQLite."""
+    if pd.api.types.is_datetime64_any_dtype(series):
+        if dialect == "sqlite":
+            text_values = series.dt.strftime("%Y-%m-%d %H:%M:%S.%f")
+            return text_values.astype(object).where(series.notna(), None).tolist()
+        return [None if pd.isna(v) else v.to_pydatetime() for v in series]
+    return series.astype(object).where(series.notna(), None).tolist()
 
 
-def update_rows(conn: Connection, table: Table, key: str, rows: Sequence[dict[str, Any]]) -> None:
-    """UPDATE ``table`` by primary-key column ``key``; each row dict names ``key`` as
-    ``_key`` plus the columns to set (all rows the same columns)."""
-    if not rows:
+def _tuples(frame: pd.DataFrame, dialect: str) -> list[tuple[Any, ...]]:
+    return list(zip(*[_column(frame[c], dialect) for c in frame.columns], strict=True))
+
+
+def _frame(rows: Sequence[dict[str, Any]] | pd.DataFrame) -> pd.DataFrame:
+    return rows if isinstance(rows, pd.DataFrame) else pd.DataFrame(list(rows))
+
+
+def insert_rows(conn: Connection, table: Table,
+                rows: Sequence[dict[str, Any]] | pd.DataFrame) -> None:
+    """Bulk INSERT: COPY on PostgreSQL, executemany on SQLite (driver level: the ORM's
+    per-row parameter handling costs more than the database at a million rows)."""
+    frame = _frame(rows)
+    if frame.empty:
         return
-    columns = [c for c in rows[0] if c != "_key"]
-    stmt = (update(table).where(table.c[key] == bindparam("_key"))
-            .values({c: bindparam(c) for c in columns}))
-    for start in range(0, len(rows), _WRITE_BATCH):
-        conn.execute(stmt, list(rows[start:start + _WRITE_BATCH]))
+    dialect = conn.dialect.name
+    cols = [str(c) for c in frame.columns]
+    unknown = [c for c in cols if c not in table.c]
+    if unknown:
+        raise ValueError(f"{table.name} has no column(s) {unknown}")
+    data = _tuples(frame, dialect)
+    names = ", ".join(cols)
+    if dialect == "postgresql":
+        cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        with cursor.copy(f"COPY {table.name} ({names}) FROM STDIN") as copy:
+            for row in data:
+                copy.write_row(row)
+        return
+    marks = ", ".join("?" for _ in cols)
+    for start in range(0, len(data), _WRITE_BATCH):
+        conn.exec_driver_sql(f"INSERT INTO {table.name} ({names}) VALUES ({marks})",
+                             data[start:start + _WRITE_BATCH])
+
+
+def update_rows(conn: Connection, table: Table, key: str,
+                rows: Sequence[dict[str, Any]] | pd.DataFrame) -> None:
+    """Bulk UPDATE of ``table`` by column ``key``: each row names the key as ``_key``
+    plus the columns to set (all rows the same columns)."""
+    frame = _frame(rows)
+    if frame.empty:
+        return
+    columns = [str(c) for c in frame.columns if c != "_key"]
+    frame = frame[["_key", *columns]]
+    dialect = conn.dialect.name
+    if dialect == "postgresql":
+        conn.exec_driver_sql(f"CREATE TEMP TABLE _upd ON COMMIT DROP AS SELECT {key} AS _key, "
+                             f"{', '.join(columns)} FROM {table.name} WITH NO DATA")
+        cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        with cursor.copy(f"COPY _upd (_key, {', '.join(columns)}) FROM STDIN") as copy:
+            for row in _tuples(frame, dialect):
+                copy.write_row(row)
+        sets = ", ".join(f"{c} = _upd.{c}" for c in columns)
+        conn.exec_driver_sql(f"UPDATE {table.name} SET {sets} FROM _upd "
+                             f"WHERE {table.name}.{key} = _upd._key")
+        conn.exec_driver_sql("DROP TABLE _upd")
+        return
+    data = [(*row[1:], row[0]) for row in _tuples(frame, dialect)]
+    sets = ", ".join(f"{c} = ?" for c in columns)
+    for start in range(0, len(data), _WRITE_BATCH):
+        conn.exec_driver_sql(f"UPDATE {table.name} SET {sets} WHERE {key} = ?",
+                             data[start:start + _WRITE_BATCH])
 
 
 def in_batches(values: Sequence[Any], size: int = _IN_BATCH) -> Iterator[list[Any]]:
@@ -55,8 +112,8 @@ def read_chunks(conn: Connection, query: Any, chunk_rows: int = 100_000,
                 params: dict[str, Any] | None = None) -> Iterator[pd.DataFrame]:
     """Stream a query as DataFrames of at most ``chunk_rows`` rows."""
     stmt = text(query) if isinstance(query, str) else query
-    result = conn.execution_options(stream_results=True, yield_per=chunk_rows).execute(
-        stmt, params or {})
+    stmt = stmt.execution_options(stream_results=True, yield_per=chunk_rows)
+    result = conn.execute(stmt, params or {})
     columns = list(result.keys())
     for part in result.partitions(chunk_rows):
         yield pd.DataFrame.from_records(part, columns=columns)

@@ -22,7 +22,7 @@ from pathlib import Path
 import pandas as pd
 from sqlalchemy import Connection, Engine, select, text
 
-from ecif.bulk import in_batches, insert_rows, read_frame, records, table_of, update_rows, utc_key
+from ecif.bulk import in_batches, insert_rows, read_frame, table_of, update_rows, utc_key
 from matching.config import DEFAULT_CONFIG_DIR, CodeMaps, load_code_maps
 from matching.exceptions import InputFileError
 from matching.sources import read_source_chunks
@@ -139,7 +139,7 @@ def _pull_chunks(src: Engine, table: str, since: str) -> Iterator[pd.DataFrame]:
     cols = [source.c[c] for c in INPUT_COLUMNS if c in source.c]
     query = select(*cols).where(source.c.updated_at > since).order_by(source.c.updated_at)
     with src.connect() as conn:
-        result = conn.execution_options(stream_results=True).execute(query)
+        result = conn.execute(query.execution_options(stream_results=True))
         names = list(result.keys())
         for part in result.partitions(_CHUNK_ROWS):
             frame = pd.DataFrame.from_records(part, columns=names)
@@ -227,8 +227,8 @@ class _Loader:
             return
         frame = std.copy()
         raw_cols = [c for c in raw.columns if c != "_row"]
-        frame["raw"] = [json.dumps(dict(zip(raw_cols, values, strict=True)), ensure_ascii=False)
-                        for values in raw[raw_cols].itertuples(index=False, name=None)]
+        lines = raw[raw_cols].to_json(orient="records", lines=True, force_ascii=False)
+        frame["raw"] = lines.split("\n")[: len(raw)]
         frame["record_key"] = frame["source_system"] + ":" + frame["source_customer_id"]
         frame["_ts"] = utc_key(frame["updated_at"]).to_numpy()
         frame["_row"] = raw["_row"].astype(int).to_numpy()
@@ -263,7 +263,7 @@ class _Loader:
         fresh["std_version"] = self.std_version
         fresh["first_seen_at"] = now
         fresh["changed_at"] = now
-        insert_rows(conn, table_of(SourceRecord), records(fresh))
+        insert_rows(conn, table_of(SourceRecord), fresh)
 
         upd = merged[newer]
         if len(upd):
@@ -271,8 +271,7 @@ class _Loader:
                 "record_id": upd["old_id"].astype(int), "version": upd["old_version"].astype(int),
                 "updated_at": upd["old_updated_at"], "raw": upd["old_raw"],
                 "ingest_id": upd["old_ingest_id"].astype(int), "replaced_at": now})
-            insert_rows(conn, table_of(SourceRecordVersion),
-                        records(history))
+            insert_rows(conn, table_of(SourceRecordVersion), history)
             changes = upd[[c for c in columns if c not in
                            ("record_key", "source_system", "source_customer_id")]].copy()
             changes["_key"] = upd["old_id"].astype(int)
@@ -280,8 +279,7 @@ class _Loader:
             changes["ingest_id"] = self.summary.ingest_id
             changes["std_version"] = self.std_version
             changes["changed_at"] = now
-            update_rows(conn, table_of(SourceRecord), "id",
-                        records(changes))
+            update_rows(conn, table_of(SourceRecord), "id", changes)
 
     def _move_watermark(self, conn: Connection, source: str, newest: str) -> None:
         updated = conn.execute(

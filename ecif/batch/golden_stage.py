@@ -3,73 +3,90 @@ customer this run touched, with a history row for each new version (客户信息
 
 from __future__ import annotations
 
-import json
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection
 
 from ecif.batch.context import BatchContext, fault_point
-from ecif.bulk import in_batches, insert_rows, read_frame, table_of, update_rows
+from ecif.bulk import insert_rows, read_chunks, table_of, update_rows
 from matching.survivorship import golden_records, load_survivorship
 from models.base import utcnow
 from models.customer import GOLDEN_FIELDS, Customer, CustomerHistory
 
 __all__ = ["golden_stage", "refresh_golden"]
 
-_RECORD_FIELDS = ("record_key", "source_system", "updated_at", "id_valid", *GOLDEN_FIELDS,
-                  "id_type")
+_RECORD_FIELDS = ("record_key", "source_system", "updated_at", "id_valid",
+                  *GOLDEN_FIELDS)
+_CHUNK = 200_000
 
 
 def golden_stage(ctx: BatchContext) -> dict[str, Any]:
     fault_point("golden", "start")
     with ctx.engine.begin() as conn:
-        touched = read_frame(conn, (
-            "SELECT DISTINCT l.customer_no FROM link l JOIN source_record s "
-            f"ON s.id = l.record_id WHERE l.run_id = :r OR ({ctx.in_scope('s')})"),
-            {"r": ctx.run_id})["customer_no"].tolist()
+        touched = ("SELECT DISTINCT l2.customer_no FROM link l2 JOIN source_record s2 "
+                   f"ON s2.id = l2.record_id WHERE l2.run_id = {int(ctx.run_id)} "
+                   f"OR ({ctx.in_scope('s2')})")
         counts = refresh_golden(conn, touched, ctx.run_id, ctx.config_dir)
         ctx.complete(conn, "golden", counts)
     return counts
 
 
-def refresh_golden(conn: Connection, customers: list[str], run_id: int | None,
-                   config_dir: Any) -> dict[str, Any]:
-    """Recompute the golden records of ``customers``; write those that changed."""
+def _by_customer(conn: Connection, customers_sql: str) -> Iterator[pd.DataFrame]:
+    """Records (with their customer's current golden fields), whole customers per chunk."""
+    fields = ", ".join(f"s.{c}" for c in _RECORD_FIELDS)
+    old = ", ".join(f"c.{c} AS {c}_old" for c in GOLDEN_FIELDS)
+    sql = (f"SELECT l.customer_no, c.version, c.created_run, {old}, {fields} FROM link l "
+           "JOIN source_record s ON s.id = l.record_id "
+           "JOIN customer c ON c.customer_no = l.customer_no "
+           f"WHERE l.customer_no IN ({customers_sql}) ORDER BY l.customer_no")
+    carry = None
+    for chunk in read_chunks(conn, sql, _CHUNK):
+        if carry is not None:
+            chunk = pd.concat([carry, chunk], ignore_index=True)
+        last = chunk["customer_no"].iloc[-1]
+        tail = chunk["customer_no"].eq(last)
+        carry = chunk[tail]
+        if (~tail).any():
+            yield chunk[~tail]
+    if carry is not None and len(carry):
+        yield carry
+
+
+def refresh_golden(conn: Connection, customers_sql: str, run_id: int | None,
+                   config_dir: Path) -> dict[str, Any]:
+    """Recompute the golden records of the customers ``customers_sql`` selects (a SQL
+    query of customer numbers); write those that changed, each with a history row."""
     rules = load_survivorship(config_dir)
-    changed = 0
+    changed = touched = 0
     now = utcnow()
-    fields = ", ".join(f"s.{c}" for c in _RECORD_FIELDS if c != "id_type") + ", s.id_type"
-    for batch in in_batches(sorted(set(customers)), 20_000):
-        rows = pd.concat([read_frame(conn, (
-            f"SELECT l.customer_no, {fields} FROM link l JOIN source_record s "
-            "ON s.id = l.record_id WHERE l.customer_no IN ("
-            + ",".join(f":c{i}" for i in range(len(part))) + ")"),
-            {f"c{i}": no for i, no in enumerate(part)}) for part in in_batches(batch, 900)],
-            ignore_index=True)
+    for rows in list(_by_customer(conn, customers_sql)):
         golden = golden_records(rows, rules)
-        current = read_frame(conn, select(
-            Customer.customer_no, Customer.version, Customer.created_run,
-            *[getattr(Customer, f) for f in GOLDEN_FIELDS]).where(
-            Customer.customer_no.in_(batch)))
-        merged = golden.merge(current, on="customer_no", suffixes=("", "_old"))
-        same = pd.Series(True, index=merged.index)
+        current = rows.drop_duplicates("customer_no").set_index("customer_no")
+        touched += len(current)
+        current = current.reindex(golden["customer_no"])
+        same = pd.Series(True, index=golden.index)
         for f in GOLDEN_FIELDS:
-            same &= merged[f].fillna("\0").eq(merged[f"{f}_old"].fillna("\0"))
-        first = merged["created_run"].eq(-1 if run_id is None else run_id) \
-            & merged["version"].eq(1)
-        write = merged[~same | first].copy()
+            old = pd.Series(current[f"{f}_old"].to_numpy(), index=golden.index)
+            same &= golden[f].fillna("\0").eq(old.fillna("\0"))
+        first = (current["created_run"].eq(-1 if run_id is None else run_id)
+                 & current["version"].eq(1)).to_numpy()
+        write = golden[~same.to_numpy() | first].copy()
         if write.empty:
             continue
-        write["version"] = write["version"].where(first[~same | first], write["version"] + 1)
-        update_rows(conn, table_of(Customer), "customer_no", [
-            {"_key": r["customer_no"], "version": int(r["version"]), "updated_at": now,
-             "updated_run": run_id, **{f: r[f] for f in GOLDEN_FIELDS}}
-            for r in write.to_dict("records")])
-        insert_rows(conn, table_of(CustomerHistory), [
-            {"customer_no": r["customer_no"], "version": int(r["version"]), "valid_from": now,
-             "run_id": run_id,
-             "fields": json.dumps({f: r[f] for f in GOLDEN_FIELDS}, ensure_ascii=False)}
-            for r in write.to_dict("records")])
+        version = current["version"].to_numpy()[~same.to_numpy() | first]
+        write["version"] = [int(v) if f else int(v) + 1 for v, f in
+                            zip(version, first[~same.to_numpy() | first], strict=True)]
+        update_rows(conn, table_of(Customer), "customer_no", pd.DataFrame({
+            "_key": write["customer_no"], "version": write["version"], "updated_at": now,
+            "updated_run": run_id, **{f: write[f] for f in GOLDEN_FIELDS}}))
+        payload = write[list(GOLDEN_FIELDS)].to_json(orient="records", lines=True,
+                                                     force_ascii=False)
+        insert_rows(conn, table_of(CustomerHistory), pd.DataFrame({
+            "customer_no": write["customer_no"], "version": write["version"],
+            "valid_from": now, "run_id": run_id,
+            "fields": payload.split("\n")[: len(write)]}))
         changed += len(write)
-    return {"golden_written": changed, "customers_touched": len(set(customers))}
+    return {"golden_written": changed, "customers_touched": touched}

@@ -21,7 +21,7 @@ import pandas as pd
 from sqlalchemy import Connection, delete, func, or_, select, true, update
 
 from ecif.batch.context import BatchContext, fault_point
-from ecif.bulk import in_batches, insert_rows, read_chunks, read_frame, records, table_of
+from ecif.bulk import in_batches, insert_rows, read_chunks, read_frame, table_of
 from matching.engine.backend import DuckDBBackend
 from matching.engine.run import MEMBER_RULE, Decisions, MatchResult, run_matching
 from matching.engine.workflow import saved_models, train_table
@@ -95,9 +95,9 @@ def match_stage(ctx: BatchContext) -> dict[str, Any]:
         conn.execute(delete(MatchPair).where(MatchPair.run_id == ctx.run_id))
         plan_rows = plan.assign(run_id=ctx.run_id)[
             ["run_id", "record_id", "cluster", "link_type", "rule", "model_version"]]
-        insert_rows(conn, table_of(PlannedLink), records(plan_rows))
+        insert_rows(conn, table_of(PlannedLink), plan_rows)
         insert_rows(conn, table_of(PlannedTask),
-                    records(planned_tasks.assign(run_id=ctx.run_id)))
+                    planned_tasks.assign(run_id=ctx.run_id))
         insert_rows(conn, table_of(MatchPair), pairs)
         _save_versions(conn, ctx, result.model_versions)
         ctx.complete(conn, "match", counts)

@@ -15,7 +15,7 @@ import pandas as pd
 from sqlalchemy import Connection, func, select, update
 
 from ecif.batch.context import BatchContext, fault_point
-from ecif.bulk import in_batches, insert_rows, read_frame, records, table_of, update_rows
+from ecif.bulk import insert_rows, read_frame, table_of, update_rows
 from matching.numbering import Numbering, assign_numbers
 from models.base import utcnow
 from models.customer import ACTIVE, MERGED, Customer, Link
@@ -92,30 +92,27 @@ def _customers(conn: Connection, plan: pd.DataFrame, numbering: Numbering,
 
 def _links(conn: Connection, plan: pd.DataFrame, run_id: int | None, now: Any) -> int:
     new = plan[plan["prior_no"].isna()]
-    insert_rows(conn, table_of(Link), records(pd.DataFrame({
+    insert_rows(conn, table_of(Link), pd.DataFrame({
         "record_id": new["record_id"].astype(int), "customer_no": new["customer_no"],
         "link_type": new["link_type"], "rule": new["rule"],
         "model_version": new["model_version"], "identity_key": new["identity_key"],
-        "run_id": run_id, "since": now})))
+        "run_id": run_id, "since": now}))
     moved = plan[plan["prior_no"].notna() & (
         plan["prior_no"].ne(plan["customer_no"]) | plan["old_identity"].ne(plan["identity_key"])
         | plan["old_link_type"].ne(plan["link_type"]))]
     # a record that stays linked as before (its customer merged, say) keeps how it was linked
     kept = moved["old_identity"].eq(moved["identity_key"]) | moved["old_link_type"].eq("manual")
-    update_rows(conn, table_of(Link), "record_id", records(pd.DataFrame({
+    update_rows(conn, table_of(Link), "record_id", pd.DataFrame({
         "_key": moved["record_id"].astype(int), "customer_no": moved["customer_no"],
         "link_type": moved["link_type"],
         "rule": moved["old_rule"].where(kept, moved["rule"]),
         "model_version": moved["old_model_version"].where(kept, moved["model_version"]),
-        "identity_key": moved["identity_key"], "run_id": run_id, "since": now})))
-    touched = set(plan["customer_no"]) | set(plan["prior_no"].dropna())
-    sizes = pd.concat([read_frame(conn, select(Link.customer_no, func.count().label("n"))
-                                  .where(Link.customer_no.in_(batch))
-                                  .group_by(Link.customer_no))
-                       for batch in in_batches(sorted(touched))], ignore_index=True)
-    update_rows(conn, table_of(Customer), "customer_no", [
-        {"_key": no, "records": int(n), "updated_at": now, "updated_run": run_id}
-        for no, n in zip(sizes["customer_no"], sizes["n"], strict=True)])
+        "identity_key": moved["identity_key"], "run_id": run_id, "since": now}))
+    # the plan holds every record of every customer it touches: counts come from it
+    sizes = plan.groupby("customer_no").size()
+    update_rows(conn, table_of(Customer), "customer_no", pd.DataFrame({
+        "_key": sizes.index, "records": sizes.to_numpy(), "updated_at": now,
+        "updated_run": run_id}))
     return len(new) + len(moved)
 
 
@@ -125,6 +122,9 @@ def _events(conn: Connection, plan: pd.DataFrame, numbering: Numbering, run_id: 
     one split event per new number made from an earlier customer's records."""
     fresh = set(numbering.created)
     rows = []
+    priors_all = plan["prior_no"].dropna()
+    involved = set(plan.loc[priors_all.index, "customer_no"]) | set(priors_all)
+    plan = plan[plan["customer_no"].isin(involved) | plan["prior_no"].isin(involved)]
     for no, group in plan.groupby("customer_no", sort=True):
         priors = sorted(set(group["prior_no"].dropna()))
         if len(priors) >= 2:

@@ -10,7 +10,7 @@ import pandas as pd
 from sqlalchemy import text
 
 from ecif.batch.context import BatchContext, fault_point
-from ecif.bulk import read_frame, records, table_of, update_rows
+from ecif.bulk import read_frame, table_of, update_rows
 from ecif.ingest import identity_keys, std_version
 from matching.config import load_code_maps
 from matching.standardise.batch import standardise_frame
@@ -49,7 +49,7 @@ def standardise_stage(ctx: BatchContext) -> dict[str, Any]:
                 fields["identity_key"] = identity_keys(ok).to_numpy()
                 fields["std_version"] = version
                 fields["_key"] = ok_ids.astype(int).to_numpy()
-                update_rows(conn, table_of(SourceRecord), "id", records(fields))
+                update_rows(conn, table_of(SourceRecord), "id", fields)
                 redone += len(ok)
             conn.execute(text("UPDATE source_record SET std_version = :v WHERE id IN ("
                               + ",".join(str(int(i)) for i in chunk["id"]) + ")"),
