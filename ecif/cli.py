@@ -12,7 +12,8 @@ import shutil
 import sys
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from functools import wraps
 from pathlib import Path
@@ -258,10 +259,16 @@ def serve(host: str, port: int, threads: int) -> None:
     waitress_serve(create_app(), host=host, port=port, threads=threads)
 
 
-def _store(url: str | None = None) -> Any:
+@contextmanager
+def _store(url: str | None = None) -> Iterator[Any]:
+    """The store's engine for one command, its connections closed at the end."""
     from models.db import make_engine
 
-    return make_engine(url or load_settings().database_url)
+    engine = make_engine(url or load_settings().database_url)
+    try:
+        yield engine
+    finally:
+        engine.dispose()
 
 
 @main.command()
@@ -270,9 +277,9 @@ def init() -> None:
     """Create or upgrade the database schema (ECIF_DATABASE_URL)."""
     from models.db import init_db
 
-    engine = _store()
-    revision = init_db(engine)
-    click.echo(f"database {engine.url.render_as_string()} at schema revision {revision}")
+    with _store() as engine:
+        revision = init_db(engine)
+        click.echo(f"database {engine.url.render_as_string()} at schema revision {revision}")
 
 
 def _progress(label: str) -> Callable[[str, int], None] | None:
@@ -300,20 +307,22 @@ def ingest(files: tuple[Path, ...], encoding: str, from_db: str | None, table: s
     from ecif.ingest import ingest_database, ingest_files
 
     settings = load_settings()
-    engine = _store(settings.database_url)
     started = time.perf_counter()
-    if from_db:
-        if files or not table:
-            raise ECIFError("--from-db needs --table and no FILE arguments")
-        summary = ingest_database(engine, from_db, table, config_dir=settings.config_dir,
-                                  workers=workers or settings.workers,
-                                  progress=_progress("pulling"))
-    else:
-        if not files:
-            raise ECIFError("no FILE given (or use --from-db URL --table T)")
-        summary = ingest_files(engine, files, encoding=encoding, config_dir=settings.config_dir,
-                               workers=workers or settings.workers,
-                               progress=_progress("ingesting"))
+    if from_db and (files or not table):
+        raise ECIFError("--from-db needs --table and no FILE arguments")
+    if not from_db and not files:
+        raise ECIFError("no FILE given (or use --from-db URL --table T)")
+    with _store(settings.database_url) as engine:
+        if from_db:
+            summary = ingest_database(engine, from_db, str(table),
+                                      config_dir=settings.config_dir,
+                                      workers=workers or settings.workers,
+                                      progress=_progress("pulling"))
+        else:
+            summary = ingest_files(engine, files, encoding=encoding,
+                                   config_dir=settings.config_dir,
+                                   workers=workers or settings.workers,
+                                   progress=_progress("ingesting"))
     if sys.stderr.isatty():
         click.echo("", err=True)
     click.echo(f"ingest {summary.ingest_id}: {summary.read} rows read: {summary.new} new, "
@@ -335,9 +344,10 @@ def batch(workers: int | None, model_dir: Path | None) -> None:
 
     settings = load_settings()
     config = _engine_config(settings.config_dir, model_dir)
-    summary = run_batch(_store(settings.database_url), config, config_dir=settings.config_dir,
-                        workers=workers or settings.workers,
-                        progress=lambda m: click.echo(m, err=True))
+    with _store(settings.database_url) as engine:
+        summary = run_batch(engine, config, config_dir=settings.config_dir,
+                            workers=workers or settings.workers,
+                            progress=lambda m: click.echo(m, err=True))
     c = summary.counts
     resumed = f" (resumed after {summary.resumed_from})" if summary.resumed_from else ""
     click.echo(f"batch run {summary.run_id}{resumed}: {c.get('match.records_in_scope', 0)} "
@@ -361,7 +371,8 @@ def export_links_cmd(out: Path) -> None:
     """One row per source record: source_system,source_customer_id,customer_no,link_type."""
     from ecif.exports import export_links
 
-    click.echo(f"{export_links(_store(), out)} links -> {out}")
+    with _store() as engine:
+        click.echo(f"{export_links(engine, out)} links -> {out}")
 
 
 @export.command("tasks")
@@ -371,7 +382,8 @@ def export_tasks_cmd(out: Path) -> None:
     """One row per record in an open review task."""
     from ecif.exports import export_tasks
 
-    click.echo(f"{export_tasks(_store(), out)} task records -> {out}")
+    with _store() as engine:
+        click.echo(f"{export_tasks(engine, out)} task records -> {out}")
 
 
 @export.command("changes")
@@ -382,7 +394,9 @@ def export_changes_cmd(since: str, out: Path) -> None:
     """Customer-number changes (merged_into / split_from) since a time."""
     from ecif.exports import export_changes, parse_since
 
-    click.echo(f"{export_changes(_store(), out, parse_since(since))} changes -> {out}")
+    when = parse_since(since)
+    with _store() as engine:
+        click.echo(f"{export_changes(engine, out, when)} changes -> {out}")
 
 
 @main.command()
@@ -401,7 +415,7 @@ def demo() -> None:
     from ecif.ingest import ingest_files
     from matching.engine.config import load_engine_config
     from matching.engine.evaluate import evaluate_by_type
-    from models.db import init_db
+    from models.db import init_db, make_engine
 
     settings = load_settings()
     out_dir = settings.data_dir / "out"
@@ -410,7 +424,7 @@ def demo() -> None:
     for stale in out_dir.glob("demo.db*"):
         stale.unlink()
     shutil.rmtree(out_dir / "models", ignore_errors=True)
-    engine = _store(f"sqlite:///{db_file}")
+    engine = make_engine(f"sqlite:///{db_file}")
     init_db(engine)
     config = replace(load_engine_config(settings.config_dir), model_dir=out_dir / "models")
     nights = sorted((REPO_ROOT / "data" / "sample" / "nights").glob("day_*.csv"))
@@ -442,6 +456,7 @@ def demo() -> None:
         m = metrics[ctype]
         click.echo(f"accuracy against the sample's truth, {label}: precision "
                    f"{m.precision:.4f}, recall {m.recall:.4f}, F1 {m.f1:.4f}")
+    engine.dispose()
     click.echo(f"store {db_file}; links, tasks and changes CSV in {out_dir}")
 
 

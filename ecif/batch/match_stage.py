@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import logging
 import tempfile
+import time
 from pathlib import Path
 from typing import Any
 
@@ -52,6 +53,7 @@ def match_stage(ctx: BatchContext) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="ecif-batch-") as tmp:
         db = DuckDBBackend(temp_directory=Path(tmp))
         ctx.say(f"match: loading records ({focus_n} in scope)")
+        t0 = time.perf_counter()
         with ctx.engine.connect() as conn:
             total = _load_records(conn, db, ctx, decided)
             links = read_frame(conn, (
@@ -60,6 +62,7 @@ def match_stage(ctx: BatchContext) -> dict[str, Any]:
                 f"CASE WHEN {ctx.in_scope('s')} THEN 1 ELSE 0 END AS focus "
                 "FROM link l JOIN source_record s ON s.id = l.record_id"))
             decisions = live_decisions(conn)
+        loaded_s = time.perf_counter() - t0
         changed = links["focus"].eq(1) & links["link_identity"].ne(links["identity_key"])
         detached = changed & links["link_type"].ne("manual")
         manual_changed = links[changed & links["link_type"].eq("manual")]
@@ -88,6 +91,8 @@ def match_stage(ctx: BatchContext) -> dict[str, Any]:
         "manual_identity_changed": len(manual_changed),
         "planned_links": len(plan), "planned_task_records": len(planned_tasks),
         "pairs_kept": len(pairs), **result.counts,
+        **{f"seconds_{k}": round(v, 1) for k, v in result.timings.items()},
+        "seconds_load": round(loaded_s, 1),
     }
     with ctx.engine.begin() as conn:
         for model in (PlannedLink, PlannedTask):

@@ -162,7 +162,9 @@ def run_matching(backend: Backend, std_table: str, config: EngineConfig,
     index = pd.Index(records["unique_id"])
     must = pd.DataFrame(decisions.must_link, columns=["unique_id_l", "unique_id_r"])
     must["score"], must["tier"], must["rule"] = 1.0, TIER_STEWARD, "steward"
-    parts = [e for e in (_member_edges(members), must, *edges) if not e.empty]
+    # steward must-links first: where one conflicts with a cannot-link through an existing
+    # customer, the existing customer gives way, not the steward's judgement
+    parts = [e for e in (must, _member_edges(members), *edges) if not e.empty]
     all_edges = pd.concat(parts or [must], ignore_index=True)
     left = _positions(index, all_edges["unique_id_l"])
     right = _positions(index, all_edges["unique_id_r"])
