@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import Connection, update
+from sqlalchemy import Connection, func, select, update
 
 from ecif.batch.context import BatchContext, fault_point
 from ecif.bulk import insert_rows, read_frame, table_of
@@ -52,35 +52,44 @@ def _open_or_refresh(conn: Connection, planned: pd.DataFrame, run_id: int) -> tu
         task_of.setdefault(str(no), int(task_id))
     have = set(zip(members["task_id"].astype(int), members["record_id"].astype(int),
                    strict=True))
+    next_id = int(conn.execute(select(func.coalesce(func.max(ReviewTask.id), 0))).scalar_one())
     now = utcnow()
-    opened = refreshed = 0
-    for _, group in planned.groupby("group_key", sort=True):
-        customers = sorted(set(group["customer_no"]))
-        kind = str(group["task_type"].iloc[0])
-        if len(customers) < 2 and kind != "identity_change":
+    new_tasks: list[dict[str, Any]] = []
+    new_members: list[tuple[int, int, str]] = []
+    refreshed: set[int] = set()
+    groups = planned.groupby("group_key", sort=True)
+    for (kind, ctype), records, customers in zip(
+            groups[["task_type", "customer_type"]].first().itertuples(index=False, name=None),
+            groups["record_id"].agg(list), groups["customer_no"].agg(list), strict=True):
+        distinct = sorted(set(customers))
+        if len(distinct) < 2 and kind != "identity_change":
             continue  # already one customer: nothing to ask
-        existing = sorted({task_of[c] for c in customers if c in task_of})
+        existing = sorted({task_of[c] for c in distinct if c in task_of})
         if existing:
             task_id = existing[0]
-            conn.execute(update(ReviewTask).where(ReviewTask.id == task_id)
-                         .values(updated_run=run_id, updated_at=now))
-            refreshed += 1
+            refreshed.add(task_id)
         else:
-            inserted = conn.execute(table_of(ReviewTask).insert().values(
-                task_type=kind, status=OPEN, customer_type=str(group["customer_type"].iloc[0]),
-                created_run=run_id, updated_run=run_id, created_at=now, updated_at=now))
-            key = inserted.inserted_primary_key
-            assert key is not None
-            task_id = int(key[0])
-            opened += 1
-        fresh = [(int(r), str(c)) for r, c in zip(group["record_id"], group["customer_no"],
-                                                  strict=True) if (task_id, int(r)) not in have]
-        insert_rows(conn, table_of(TaskMember), [
-            {"task_id": task_id, "record_id": r, "customer_no": c} for r, c in fresh])
-        have.update((task_id, r) for r, _ in fresh)
-        for c in customers:
+            next_id += 1
+            task_id = next_id
+            new_tasks.append({"id": task_id, "task_type": kind, "status": OPEN,
+                              "customer_type": ctype, "created_run": run_id,
+                              "updated_run": run_id, "created_at": now, "updated_at": now})
+        for record, customer in zip(records, customers, strict=True):
+            if (task_id, int(record)) not in have:
+                have.add((task_id, int(record)))
+                new_members.append((task_id, int(record), str(customer)))
+        for c in distinct:
             task_of.setdefault(c, task_id)
-    return opened, refreshed
+    insert_rows(conn, table_of(ReviewTask), new_tasks)
+    if new_tasks and conn.dialect.name == "postgresql":  # explicit ids: move the sequence on
+        conn.exec_driver_sql("SELECT setval(pg_get_serial_sequence('review_task', 'id'), "
+                             "(SELECT max(id) FROM review_task))")
+    insert_rows(conn, table_of(TaskMember), pd.DataFrame(
+        new_members, columns=["task_id", "record_id", "customer_no"]))
+    if refreshed:
+        conn.execute(update(ReviewTask).where(ReviewTask.id.in_(sorted(refreshed)))
+                     .values(updated_run=run_id, updated_at=now))
+    return len(new_tasks), len(refreshed)
 
 
 def close_answered_tasks(conn: Connection, run_id: int | None, by: str) -> int:
