@@ -13,7 +13,7 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from models.base import Base, utcnow
+from models.base import Base, PartyFields, utcnow
 
 __all__ = ["Customer", "CustomerHistory", "Link", "GOLDEN_FIELDS", "ACTIVE", "MERGED",
            "DEACTIVATED", "LINK_TYPES"]
@@ -29,7 +29,7 @@ GOLDEN_FIELDS: tuple[str, ...] = (
 )
 
 
-class Customer(Base):
+class Customer(PartyFields, Base):
     __tablename__ = "customer"
 
     customer_no: Mapped[str] = mapped_column(String(20), primary_key=True)
@@ -42,17 +42,6 @@ class Customer(Base):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
     created_run: Mapped[int | None] = mapped_column(Integer)
     updated_run: Mapped[int | None] = mapped_column(Integer)
-
-    name: Mapped[str | None] = mapped_column(Text)
-    gender: Mapped[str | None] = mapped_column(String(1))
-    birth_date: Mapped[str | None] = mapped_column(String(10))
-    id_type: Mapped[str | None] = mapped_column(String(20))
-    id_number: Mapped[str | None] = mapped_column(String(64))
-    mobile: Mapped[str | None] = mapped_column(String(20))
-    email: Mapped[str | None] = mapped_column(Text)
-    phone: Mapped[str | None] = mapped_column(String(40))
-    address: Mapped[str | None] = mapped_column(Text)
-    legal_rep: Mapped[str | None] = mapped_column(Text)
 
 
 class CustomerHistory(Base):

@@ -13,7 +13,7 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from models.base import Base, utcnow
+from models.base import Base, PartyFields, utcnow
 
 __all__ = ["SourceRecord", "SourceRecordVersion", "IngestRun", "ExceptionRow",
            "SourceWatermark", "STD_FIELDS"]
@@ -42,7 +42,7 @@ class IngestRun(Base):
     counts: Mapped[str] = mapped_column(Text, default="{}")  # JSON
 
 
-class SourceRecord(Base):
+class SourceRecord(PartyFields, Base):
     __tablename__ = "source_record"
     __table_args__ = (
         UniqueConstraint("source_system", "source_customer_id"),
@@ -64,13 +64,6 @@ class SourceRecord(Base):
     first_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
     changed_at: Mapped[datetime] = mapped_column(default=utcnow)
 
-    name: Mapped[str | None] = mapped_column(Text)
-    gender: Mapped[str | None] = mapped_column(String(1))
-    birth_date: Mapped[str | None] = mapped_column(String(10))
-    id_type: Mapped[str | None] = mapped_column(String(20))
-    id_number: Mapped[str | None] = mapped_column(String(64))
-    mobile: Mapped[str | None] = mapped_column(String(20))
-    email: Mapped[str | None] = mapped_column(Text)
     issues: Mapped[str | None] = mapped_column(Text)
     name_plain: Mapped[str | None] = mapped_column(Text)
     surname: Mapped[str | None] = mapped_column(Text)
@@ -79,8 +72,6 @@ class SourceRecord(Base):
     id_cleaned: Mapped[str | None] = mapped_column(String(64))
     id_valid: Mapped[str | None] = mapped_column(String(1))
     id_raw: Mapped[str | None] = mapped_column(Text)
-    phone: Mapped[str | None] = mapped_column(String(40))
-    address: Mapped[str | None] = mapped_column(Text)
     province: Mapped[str | None] = mapped_column(Text)
     city: Mapped[str | None] = mapped_column(Text)
     district: Mapped[str | None] = mapped_column(Text)
@@ -91,7 +82,6 @@ class SourceRecord(Base):
     org_branch: Mapped[str | None] = mapped_column(Text)
     uscc: Mapped[str | None] = mapped_column(String(18))
     org_code: Mapped[str | None] = mapped_column(String(9))
-    legal_rep: Mapped[str | None] = mapped_column(Text)
     legal_rep_pinyin: Mapped[str | None] = mapped_column(Text)
 
 
