@@ -90,7 +90,7 @@ def match_stage(ctx: BatchContext) -> dict[str, Any]:
         "detached_identity_changed": int(detached.sum()),
         "manual_identity_changed": len(manual_changed),
         "planned_links": len(plan), "planned_task_records": len(planned_tasks),
-        "pairs_kept": len(pairs), **result.counts,
+        "pairs_kept": sum(len(p) for p in pairs), **result.counts,
         **{f"seconds_{k}": round(v, 1) for k, v in result.timings.items()},
         "seconds_load": round(loaded_s, 1),
     }
@@ -103,7 +103,8 @@ def match_stage(ctx: BatchContext) -> dict[str, Any]:
         insert_rows(conn, table_of(PlannedLink), plan_rows)
         insert_rows(conn, table_of(PlannedTask),
                     planned_tasks.assign(run_id=ctx.run_id))
-        insert_rows(conn, table_of(MatchPair), pairs)
+        for part in pairs:
+            insert_rows(conn, table_of(MatchPair), part)
         _save_versions(conn, ctx, result.model_versions)
         ctx.complete(conn, "match", counts)
     return counts
@@ -246,10 +247,13 @@ def _plan(result: MatchResult, links: pd.DataFrame, detached: pd.Series,
     return plan, tasks.drop_duplicates(["group_key", "record_id"])
 
 
-def _pair_rows(result: MatchResult, run_id: int, plan: pd.DataFrame) -> list[dict[str, Any]]:
-    """Scored pairs (with their per-comparison weights) and strong-rule pairs, for "why"."""
+def _pair_rows(result: MatchResult, run_id: int, plan: pd.DataFrame) -> list[pd.DataFrame]:
+    """Scored pairs (with their per-comparison weights, JSON) and strong-rule pairs, for
+    "why": ``auto`` when the pair ended in one customer, else ``suspect``."""
+    columns = ["run_id", "left_key", "right_key", "customer_type", "match_probability",
+               "match_weight", "decision", "rule", "model_version", "explanation"]
     cluster = result.records.set_index("unique_id")["cluster_id"]
-    rows: list[dict[str, Any]] = []
+    parts = []
     pairs = result.pairs
     if pairs.num_rows:
         mw = [c for c in pairs.column_names if c.startswith("mw_")]
@@ -258,27 +262,25 @@ def _pair_rows(result: MatchResult, run_id: int, plan: pd.DataFrame) -> list[dic
         same = (cluster.reindex(frame["unique_id_l"]).to_numpy()
                 == cluster.reindex(frame["unique_id_r"]).to_numpy())
         weights = frame[mw].round(3).rename(columns=lambda c: c[3:])
-        explanation = [json.dumps({k: v for k, v in row.items() if v == v})
-                       for row in weights.to_dict("records")]
-        for (l_key, r_key, prob, weight, ctype), auto, why in zip(
-                frame[["unique_id_l", "unique_id_r", "match_probability", "match_weight",
-                       "customer_type"]].itertuples(index=False, name=None),
-                same, explanation, strict=True):
-            rows.append({"run_id": run_id, "left_key": l_key, "right_key": r_key,
-                         "customer_type": ctype, "match_probability": float(prob),
-                         "match_weight": float(weight),
-                         "decision": "auto" if auto else "suspect", "rule": None,
-                         "model_version": result.model_versions.get(ctype),
-                         "explanation": why})
-    ctype_of = result.records.set_index("unique_id")["customer_type"]
+        explanation = weights.to_json(orient="records", lines=True).split("\n")
+        parts.append(pd.DataFrame({
+            "run_id": run_id, "left_key": frame["unique_id_l"],
+            "right_key": frame["unique_id_r"], "customer_type": frame["customer_type"],
+            "match_probability": frame["match_probability"].astype(float),
+            "match_weight": frame["match_weight"].astype(float),
+            "decision": pd.Series(same, index=frame.index).map({True: "auto", False: "suspect"}),
+            "rule": None,
+            "model_version": frame["customer_type"].map(result.model_versions),
+            "explanation": explanation[: len(frame)]}))
     rp = result.rule_pairs
-    for l_key, r_key, rule in rp[["unique_id_l", "unique_id_r", "rule"]].itertuples(
-            index=False, name=None):
-        rows.append({"run_id": run_id, "left_key": l_key, "right_key": r_key,
-                     "customer_type": ctype_of.get(l_key, ""), "match_probability": None,
-                     "match_weight": None, "decision": "rule", "rule": rule,
-                     "model_version": None, "explanation": None})
-    return rows
+    if len(rp):
+        ctype = result.records.set_index("unique_id")["customer_type"]
+        parts.append(pd.DataFrame({
+            "run_id": run_id, "left_key": rp["unique_id_l"], "right_key": rp["unique_id_r"],
+            "customer_type": ctype.reindex(rp["unique_id_l"]).to_numpy(),
+            "match_probability": None, "match_weight": None, "decision": "rule",
+            "rule": rp["rule"], "model_version": None, "explanation": None}))
+    return [part[columns] for part in parts]
 
 
 def _save_versions(conn: Connection, ctx: BatchContext, versions: dict[str, str]) -> None:
