@@ -24,7 +24,7 @@ from matching.config import load_code_maps
 from matching.generator import generate
 from matching.pipeline import standardise_file
 from matching.sources import read_source_chunks
-from matching.standardise import record as record_module
+from matching.standardise import steps as steps_module
 from matching.standardise.record import standardise_record
 
 
@@ -32,10 +32,10 @@ def _uncached_per_record(path: Path, rows: int) -> float:
     """Records/s of the per-record path on one core with every cache disabled."""
     codes = load_code_maps()
     frame = next(read_source_chunks(path, "utf-8", rows))
-    fields = record_module._Fields(size=0)  # lru_cache(maxsize=0): no caching
-    record_module.cached_fields.cache_clear()
-    original = record_module.cached_fields
-    record_module.cached_fields = lambda: fields  # type: ignore[assignment]
+    fields = steps_module._Fields(size=0)  # lru_cache(maxsize=0): no caching
+    steps_module.cached_fields.cache_clear()
+    original = steps_module.cached_fields
+    steps_module.cached_fields = lambda: fields  # type: ignore[assignment]
     try:
         cols = list(frame.columns)
         started = time.perf_counter()
@@ -43,7 +43,7 @@ def _uncached_per_record(path: Path, rows: int) -> float:
             standardise_record(dict(zip(cols, raw, strict=True)), codes)
         return len(frame) / (time.perf_counter() - started)
     finally:
-        record_module.cached_fields = original
+        steps_module.cached_fields = original
 
 
 def main() -> None:
