@@ -55,7 +55,7 @@ class _Written:
 
 def _written(chunk: StandardisedChunk) -> _Written:
     types = chunk.counts("customer_type")
-    return _Written(chunk.admitted_csv().encode("utf-8"), len(chunk), types["P"], types["G"],
+    return _Written(chunk.admitted_csv(), len(chunk), types["P"], types["G"],
                     _count_codes(chunk.counts("issues")), chunk.rejected)
 
 

@@ -26,10 +26,13 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from functools import cached_property
 from itertools import repeat
+from operator import itemgetter
 from typing import Any, TypeVar
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from matching.config import CodeMaps
 from matching.standardise.columns import INPUT_COLUMNS, OUTPUT_COLUMNS
@@ -51,11 +54,11 @@ T = TypeVar("T")
 #: Below this many rows a pool costs more than it saves.
 _POOL_MIN_ROWS = 20_000
 #: Characters that make a CSV field need quotes (as Python's csv module decides).
-_CSV_SPECIAL = frozenset(',"\r\n')
+_CSV_SPECIAL = (",", '"', "\r", "\n")
 
 
 def _objects(values: Iterable[object], count: int) -> np.ndarray:
-    """A one-dimensional object array of exactly these values (tuples stay whole)."""
+    """A one-dimensional object array of exactly these values."""
     return np.fromiter(values, dtype=object, count=count)
 
 
@@ -75,6 +78,18 @@ def _encode_cells(cells: np.ndarray) -> _Encoded:
     """Raw cells → encoded trimmed text (None when empty), cleaned once per value."""
     codes, uniques = pd.factorize(cells, use_na_sentinel=False)
     return _Encoded(codes, _objects(map(clean_cell, uniques), len(uniques)))
+
+
+def _by_value(groups: np.ndarray, per_group: np.ndarray) -> _Encoded:
+    """A step's output, one value per group, encoded by distinct value: groups
+    that differ in their inputs often share an output (the source system of
+    rows that differ in their key), and later steps should see them as one."""
+    codes, values = pd.factorize(per_group)  # None gets code -1
+    missing = codes < 0
+    if len(values) + bool(missing.any()) == len(per_group):
+        return _Encoded(groups, per_group)
+    codes[missing] = len(values)
+    return _Encoded(codes[groups], np.append(values.astype(object), [None]))
 
 
 def _groups(columns: list[_Encoded]) -> tuple[np.ndarray, np.ndarray]:
@@ -119,8 +134,8 @@ def _run_step(step: Step, ctx: Context, state: dict[str, _Encoded], issues: _Iss
     results = list(map(step.run, repeat(ctx), *args))
     n = len(results)
     for j, name in enumerate(step.outputs):
-        state[name] = _Encoded(groups, _objects((r[j] for r in results), n))
-    issues.add(groups, [r[-1] for r in results])
+        state[name] = _by_value(groups, _objects(map(itemgetter(j), results), n))
+    issues.add(groups, list(map(itemgetter(-1), results)))
 
 
 class StandardisedChunk:
@@ -152,25 +167,35 @@ class StandardisedChunk:
                 counts[value] += n
         return counts
 
-    def admitted_csv(self) -> str:
-        """The admitted rows as CSV lines (no header), OUTPUT_COLUMNS in order,
-        exactly as ``DataFrame.to_csv(index=False, lineterminator="\\n")`` writes them."""
+    def admitted_csv(self) -> bytes:
+        """The admitted rows as UTF-8 CSV lines (no header), OUTPUT_COLUMNS in order,
+        byte for byte as ``DataFrame.to_csv(index=False, lineterminator="\\n")``
+        writes them. Each distinct value is quoted once; Arrow puts the rows
+        together, not a Python loop."""
         if not len(self._rows):
-            return ""
+            return b""
+        last = len(OUTPUT_COLUMNS) - 1
         fields = []
-        for c in OUTPUT_COLUMNS:
+        for i, c in enumerate(OUTPUT_COLUMNS):
             col = self._columns[c]
-            text = _objects(map(_csv_field, col.values), len(col.values))
-            fields.append(text[col.codes[self._rows]].tolist())
-        return "\n".join(map(",".join, zip(*fields, strict=True))) + "\n"
+            texts = ["" if v is None else v for v in col.values.tolist()]
+            if _needs_quotes("".join(texts)):  # rare: quote the values that need it
+                texts = [_csv_field(t) for t in texts]
+            if i == last:
+                texts = [t + "\n" for t in texts]
+            fields.append(pa.array(texts, type=pa.string()).take(col.codes[self._rows]))
+        lines = pc.binary_join_element_wise(*fields, ",")
+        _, offsets, data = lines.buffers()
+        bounds = np.frombuffer(offsets, dtype=np.int32)[lines.offset:lines.offset + len(lines) + 1]
+        return memoryview(data)[bounds[0]:bounds[-1]].tobytes()
 
 
-def _csv_field(value: str | None) -> str:
-    if value is None:
-        return ""
-    if _CSV_SPECIAL.isdisjoint(value):
-        return value
-    return '"' + value.replace('"', '""') + '"'
+def _needs_quotes(text: str) -> bool:
+    return any(char in text for char in _CSV_SPECIAL)
+
+
+def _csv_field(text: str) -> str:
+    return '"' + text.replace('"', '""') + '"' if _needs_quotes(text) else text
 
 
 def standardise_frame(frame: pd.DataFrame, codes: CodeMaps) -> StandardisedChunk:
@@ -187,8 +212,9 @@ def standardise_frame(frame: pd.DataFrame, codes: CodeMaps) -> StandardisedChunk
         _run_step(step, ctx, state, issues)
     finished = [finish_issues(s) for s in issues.sets]
     columns = {c: state[PASS_THROUGH.get(c, c)] for c in OUTPUT_COLUMNS if c != "issues"}
-    columns["issues"] = _Encoded(issues.codes, _objects((f[0] for f in finished), len(finished)))
-    rejected_set = np.fromiter((bool(f[1]) for f in finished), dtype=bool, count=len(finished))
+    n = len(finished)
+    columns["issues"] = _Encoded(issues.codes, _objects(map(itemgetter(0), finished), n))
+    rejected_set = np.fromiter((bool(f[1]) for f in finished), dtype=bool, count=n)
     is_rejected = rejected_set[issues.codes]
     bad_rows = np.flatnonzero(is_rejected)
     bad = frame.iloc[bad_rows].copy()
