@@ -7,18 +7,28 @@ text: no DataFrame of results crosses between processes."""
 
 from __future__ import annotations
 
+import logging
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
+import pyarrow as pa
 
-from matching.config import DEFAULT_CONFIG_DIR, load_code_maps
-from matching.sources import DEFAULT_CHUNK_ROWS, read_source_chunks
+from matching.config import DEFAULT_CONFIG_DIR, CodeMaps, load_code_maps
+from matching.sources import (
+    DEFAULT_CHUNK_ROWS,
+    NotArrowReadable,
+    read_source_chunks,
+    read_source_tables,
+)
 from matching.standardise.batch import StandardisedChunk, standardise_chunks
 from matching.standardise.columns import INPUT_COLUMNS, OUTPUT_COLUMNS
 
 __all__ = ["StandardiseSummary", "standardise_file"]
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass
@@ -71,15 +81,34 @@ def standardise_file(
 ) -> StandardiseSummary:
     """Standardise ``path`` into ``out`` (OUTPUT_COLUMNS, UTF-8 CSV) and write every
     rejected row, as read plus ``reasons``, to ``rejects``. Nothing is dropped:
-    read == admitted + rejected."""
+    read == admitted + rejected.
+
+    A CSV file goes through Arrow's reader; if that cannot read it as the
+    reference reader would, the file is done again with the reference reader."""
     codes = load_code_maps(config_dir)
+    if path.suffix.lower() not in (".parquet", ".pq"):
+        try:
+            tables = read_source_tables(path, encoding=encoding, chunk_rows=chunk_rows)
+            return _standardise(tables, out, rejects, codes, workers)
+        except NotArrowReadable as exc:
+            logger.info("%s: reading with pandas instead of Arrow (%s)", path, exc)
+    chunks = read_source_chunks(path, encoding=encoding, chunk_rows=chunk_rows)
+    return _standardise(chunks, out, rejects, codes, workers)
+
+
+def _standardise(
+    chunks: Iterable[pd.DataFrame | pa.Table],
+    out: Path,
+    rejects: Path,
+    codes: CodeMaps,
+    workers: int | None,
+) -> StandardiseSummary:
     summary = StandardiseSummary()
     out.parent.mkdir(parents=True, exist_ok=True)
     rejects.parent.mkdir(parents=True, exist_ok=True)
     reject_header: list[str] | None = None
     with out.open("wb") as ok_fh, rejects.open("w", encoding="utf-8", newline="") as bad_fh:
         ok_fh.write((",".join(OUTPUT_COLUMNS) + "\n").encode("utf-8"))
-        chunks = read_source_chunks(path, encoding=encoding, chunk_rows=chunk_rows)
         for result in standardise_chunks(chunks, codes, workers=workers, finish=_written):
             bad = result.rejected
             summary.read += result.admitted + len(bad)

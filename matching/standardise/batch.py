@@ -80,6 +80,16 @@ def _encode_cells(cells: np.ndarray) -> _Encoded:
     return _Encoded(codes, _objects(map(clean_cell, uniques), len(uniques)))
 
 
+def _encode_arrow(cells: pa.ChunkedArray | pa.Array) -> _Encoded:
+    """Arrow text cells → encoded trimmed text; Arrow finds the distinct values."""
+    encoded = pc.dictionary_encode(cells, null_encoding="encode")
+    if isinstance(encoded, pa.ChunkedArray):
+        encoded = encoded.combine_chunks()
+    uniques = encoded.dictionary.to_pylist()
+    codes = encoded.indices.to_numpy(zero_copy_only=False).astype(np.intp)
+    return _Encoded(codes, _objects(map(clean_cell, uniques), len(uniques)))
+
+
 def _by_value(groups: np.ndarray, per_group: np.ndarray) -> _Encoded:
     """A step's output, one value per group, encoded by distinct value: groups
     that differ in their inputs often share an output (the source system of
@@ -198,15 +208,21 @@ def _csv_field(text: str) -> str:
     return '"' + text.replace('"', '""') + '"' if _needs_quotes(text) else text
 
 
-def standardise_frame(frame: pd.DataFrame, codes: CodeMaps) -> StandardisedChunk:
-    """Standardise a DataFrame of source rows (all text) in this process."""
+def standardise_frame(frame: pd.DataFrame | pa.Table, codes: CodeMaps) -> StandardisedChunk:
+    """Standardise source rows (all text), a DataFrame or an Arrow table, in
+    this process. Rejected rows come back as a DataFrame either way."""
     rows = len(frame)
     ctx = Context(codes, cached_fields())
     state: dict[str, _Encoded] = {}
+    names = frame.column_names if isinstance(frame, pa.Table) else frame.columns
     for column in INPUT_COLUMNS:
-        cells = (frame[column].to_numpy(dtype=object) if column in frame.columns
-                 else np.full(rows, None, dtype=object))
-        state[input_key(column)] = _encode_cells(cells)
+        if column not in names:
+            cells = _Encoded(np.zeros(rows, dtype=np.intp), _objects([None], 1))
+        elif isinstance(frame, pa.Table):
+            cells = _encode_arrow(frame.column(column))
+        else:
+            cells = _encode_cells(frame[column].to_numpy(dtype=object))
+        state[input_key(column)] = cells
     issues = _IssueSets(rows)
     for step in STEPS:
         _run_step(step, ctx, state, issues)
@@ -217,7 +233,10 @@ def standardise_frame(frame: pd.DataFrame, codes: CodeMaps) -> StandardisedChunk
     rejected_set = np.fromiter((bool(f[1]) for f in finished), dtype=bool, count=n)
     is_rejected = rejected_set[issues.codes]
     bad_rows = np.flatnonzero(is_rejected)
-    bad = frame.iloc[bad_rows].copy()
+    if isinstance(frame, pa.Table):
+        bad = frame.take(bad_rows).to_pandas()
+    else:
+        bad = frame.iloc[bad_rows].copy()
     bad["reasons"] = [";".join(finished[c][1]) for c in issues.codes[bad_rows].tolist()]
     return StandardisedChunk(columns, np.flatnonzero(~is_rejected), bad.reset_index(drop=True))
 
@@ -230,7 +249,7 @@ def _init_worker(codes: CodeMaps, finish: Callable[[StandardisedChunk], Any]) ->
     _WORKER = (codes, finish)
 
 
-def _work(frame: pd.DataFrame) -> Any:
+def _work(frame: pd.DataFrame | pa.Table) -> Any:
     assert _WORKER is not None, "worker not initialised"
     codes, finish = _WORKER
     return finish(standardise_frame(frame, codes))
@@ -241,7 +260,7 @@ def _same(chunk: StandardisedChunk) -> StandardisedChunk:
 
 
 def standardise_chunks(
-    chunks: Iterable[pd.DataFrame],
+    chunks: Iterable[pd.DataFrame | pa.Table],
     codes: CodeMaps,
     workers: int | None = None,
     finish: Callable[[StandardisedChunk], T] = _same,  # type: ignore[assignment]
