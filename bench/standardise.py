@@ -1,8 +1,9 @@
 """Benchmark: standardisation throughput and peak memory on generated data.
 
-    .venv/bin/python bench/standardise.py [--records 1000000] [--workers N]
+    .venv/bin/python bench/standardise.py [--records 1000000] [--workers N] [--file F]
 
-Generates RECORDS source rows with the project's generator (seed 1), then runs
+Generates RECORDS source rows with the project's generator (seed 1), or takes
+the source file F, then runs
 the batch path (``ecif standardise``'s code) over the file and reports
 records/s and the peak resident memory of the whole process tree (parent +
 workers, sampled every 100 ms). As the peer, in the same run, it times the
@@ -51,14 +52,18 @@ def main() -> None:
     parser.add_argument("--records", type=int, default=1_000_000)
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--peer-rows", type=int, default=50_000)
+    parser.add_argument("--file", type=Path, help="a source file to use instead of generating")
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory() as tmp:
         tmpdir = Path(tmp)
-        t0 = time.perf_counter()
-        generate(tmpdir / "gen", records=args.records, seed=1)
-        print(f"generated {args.records:,} records in {time.perf_counter() - t0:.1f}s")
-        src = tmpdir / "gen" / "day_001.csv"
+        if args.file is not None:
+            src = args.file
+        else:
+            t0 = time.perf_counter()
+            generate(tmpdir / "gen", records=args.records, seed=1)
+            print(f"generated {args.records:,} records in {time.perf_counter() - t0:.1f}s")
+            src = tmpdir / "gen" / "day_001.csv"
 
         with TreeMemory() as mem:
             t0 = time.perf_counter()
@@ -72,7 +77,10 @@ def main() -> None:
     print(f"batch standardise: {summary.read:,} rows ({summary.admitted:,} admitted, "
           f"{summary.rejected:,} rejected) in {elapsed:.1f}s with {args.workers} workers")
     print(f"  throughput: {rate:,.0f} records/s   peak RSS (process tree): "
-          f"{mem.peak_gib:.2f} GiB")
+          f"{mem.peak_gib:.2f} GiB ({mem.peak / 2**20:,.0f} MiB)")
+    print(f"  CPU: {mem.cpu_seconds:.1f} s for the process tree "
+          f"({summary.read / mem.cpu_seconds:,.0f} records per CPU-second); "
+          f"load average at the end: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
     print(f"peer, per-record path, 1 core, no cache: {peer:,.0f} records/s")
     print(f"ratio batch / peer: {rate / peer:.1f}x")
 
