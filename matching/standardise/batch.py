@@ -41,10 +41,10 @@ from matching.standardise.steps import (
     STEPS,
     Context,
     Step,
-    cached_fields,
     clean_cell,
     finish_issues,
     input_key,
+    plain_fields,
 )
 
 __all__ = ["StandardisedChunk", "standardise_frame", "standardise_chunks"]
@@ -212,7 +212,7 @@ def standardise_frame(frame: pd.DataFrame | pa.Table, codes: CodeMaps) -> Standa
     """Standardise source rows (all text), a DataFrame or an Arrow table, in
     this process. Rejected rows come back as a DataFrame either way."""
     rows = len(frame)
-    ctx = Context(codes, cached_fields())
+    ctx = Context(codes, plain_fields())
     state: dict[str, _Encoded] = {}
     names = frame.column_names if isinstance(frame, pa.Table) else frame.columns
     for column in INPUT_COLUMNS:
