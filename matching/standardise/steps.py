@@ -150,7 +150,9 @@ def finish_issues(issues: Iterable[str]) -> tuple[str | None, tuple[str, ...]]:
 
 
 def _standardise_timestamp(raw: str | None) -> tuple[str | None, tuple[str, ...]]:
-    text = clean_text(raw)
+    # Printable ASCII without spaces is what clean_text would return it as: skip it.
+    plain = raw and raw.isascii() and raw.isprintable() and " " not in raw
+    text = raw if plain else clean_text(raw)
     if text is None:
         return None, _NONE
     try:

@@ -19,6 +19,8 @@ from matching.standardise.org import standardise_org_name
 from matching.standardise.phone import standardise_landline, standardise_mobile
 from matching.standardise.record import standardise_record
 from matching.standardise.resident_id import standardise_resident_id
+from matching.standardise.steps import _standardise_timestamp
+from matching.standardise.text import clean_text
 
 CODES = load_code_maps()
 
@@ -58,6 +60,19 @@ def test_ids_dates_phones_idempotent(raw: str) -> None:
         value, _ = fn(raw)
         if value is not None:
             assert fn(value)[0] == value, fn.__name__
+
+
+@settings(max_examples=300)
+@given(st.one_of(st.text(max_size=30), digits,
+                 st.sampled_from(["2026-11-01T08:00:00", "2026-11-01T08:00:00Z", " 2026-11-01",
+                                  "2026-11-01\t08:00", "２０２６-11-01", "2026-02-30"])))
+def test_timestamp_shortcut_changes_nothing(raw: str) -> None:
+    """Skipping clean_text for plain ASCII gives what going through it gives."""
+    text = clean_text(raw)
+    if text is None:
+        assert _standardise_timestamp(raw) == (None, ())
+    else:
+        assert _standardise_timestamp(raw) == _standardise_timestamp(text)
 
 
 @settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow])
