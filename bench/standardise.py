@@ -1,8 +1,9 @@
 """Benchmark: standardisation throughput and peak memory on generated data.
 
-    .venv/bin/python bench/standardise.py [--records 1000000] [--workers N]
+    .venv/bin/python bench/standardise.py [--records 1000000] [--workers N] [--file F]
 
-Generates RECORDS source rows with the project's generator (seed 1), then runs
+Generates RECORDS source rows with the project's generator (seed 1), or takes
+the source file F, then runs
 the batch path (``ecif standardise``'s code) over the file and reports
 records/s and the peak resident memory of the whole process tree (parent +
 workers, sampled every 100 ms). As the peer, in the same run, it times the
@@ -24,7 +25,7 @@ from matching.config import load_code_maps
 from matching.generator import generate
 from matching.pipeline import standardise_file
 from matching.sources import read_source_chunks
-from matching.standardise import record as record_module
+from matching.standardise import steps as steps_module
 from matching.standardise.record import standardise_record
 
 
@@ -32,10 +33,10 @@ def _uncached_per_record(path: Path, rows: int) -> float:
     """Records/s of the per-record path on one core with every cache disabled."""
     codes = load_code_maps()
     frame = next(read_source_chunks(path, "utf-8", rows))
-    fields = record_module._Fields(size=0)  # lru_cache(maxsize=0): no caching
-    record_module.cached_fields.cache_clear()
-    original = record_module.cached_fields
-    record_module.cached_fields = lambda: fields  # type: ignore[assignment]
+    fields = steps_module._Fields(size=0)  # lru_cache(maxsize=0): no caching
+    steps_module.cached_fields.cache_clear()
+    original = steps_module.cached_fields
+    steps_module.cached_fields = lambda: fields  # type: ignore[assignment]
     try:
         cols = list(frame.columns)
         started = time.perf_counter()
@@ -43,7 +44,7 @@ def _uncached_per_record(path: Path, rows: int) -> float:
             standardise_record(dict(zip(cols, raw, strict=True)), codes)
         return len(frame) / (time.perf_counter() - started)
     finally:
-        record_module.cached_fields = original
+        steps_module.cached_fields = original
 
 
 def main() -> None:
@@ -51,14 +52,18 @@ def main() -> None:
     parser.add_argument("--records", type=int, default=1_000_000)
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--peer-rows", type=int, default=50_000)
+    parser.add_argument("--file", type=Path, help="a source file to use instead of generating")
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory() as tmp:
         tmpdir = Path(tmp)
-        t0 = time.perf_counter()
-        generate(tmpdir / "gen", records=args.records, seed=1)
-        print(f"generated {args.records:,} records in {time.perf_counter() - t0:.1f}s")
-        src = tmpdir / "gen" / "day_001.csv"
+        if args.file is not None:
+            src = args.file
+        else:
+            t0 = time.perf_counter()
+            generate(tmpdir / "gen", records=args.records, seed=1)
+            print(f"generated {args.records:,} records in {time.perf_counter() - t0:.1f}s")
+            src = tmpdir / "gen" / "day_001.csv"
 
         with TreeMemory() as mem:
             t0 = time.perf_counter()
@@ -72,7 +77,10 @@ def main() -> None:
     print(f"batch standardise: {summary.read:,} rows ({summary.admitted:,} admitted, "
           f"{summary.rejected:,} rejected) in {elapsed:.1f}s with {args.workers} workers")
     print(f"  throughput: {rate:,.0f} records/s   peak RSS (process tree): "
-          f"{mem.peak_gib:.2f} GiB")
+          f"{mem.peak_gib:.2f} GiB ({mem.peak / 2**20:,.0f} MiB)")
+    print(f"  CPU: {mem.cpu_seconds:.1f} s for the process tree "
+          f"({summary.read / mem.cpu_seconds:,.0f} records per CPU-second); "
+          f"load average at the end: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
     print(f"peer, per-record path, 1 core, no cache: {peer:,.0f} records/s")
     print(f"ratio batch / peer: {rate / peer:.1f}x")
 

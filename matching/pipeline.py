@@ -1,20 +1,34 @@
 """File-level standardisation: read a source file in chunks, standardise on
-every core, write the standardised rows and the rejected rows."""
+every core, write the standardised rows and the rejected rows.
+
+The workers turn their chunk into CSV text and counts themselves
+(:func:`_written`), so the parent only reads, hands out chunks and appends
+text: no DataFrame of results crosses between processes."""
 
 from __future__ import annotations
 
+import logging
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
+import pyarrow as pa
 
-from matching.config import DEFAULT_CONFIG_DIR, load_code_maps
-from matching.sources import DEFAULT_CHUNK_ROWS, read_source_chunks
-from matching.standardise.batch import standardise_chunks
+from matching.config import DEFAULT_CONFIG_DIR, CodeMaps, load_code_maps
+from matching.sources import (
+    DEFAULT_CHUNK_ROWS,
+    NotArrowReadable,
+    read_source_chunks,
+    read_source_tables,
+)
+from matching.standardise.batch import StandardisedChunk, standardise_chunks
 from matching.standardise.columns import INPUT_COLUMNS, OUTPUT_COLUMNS
 
 __all__ = ["StandardiseSummary", "standardise_file"]
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass
@@ -28,12 +42,31 @@ class StandardiseSummary:
     reject_counts: Counter[str] = field(default_factory=Counter)
 
 
-def _count_codes(series: pd.Series) -> Counter[str]:
+def _count_codes(values: Counter[str]) -> Counter[str]:
+    """Issue codes from counts of ``;``-joined issue texts."""
     counts: Counter[str] = Counter()
-    for value, n in series.dropna().value_counts().items():
-        for code in str(value).split(";"):
-            counts[code] += int(n)
+    for value, n in values.items():
+        for code in value.split(";"):
+            counts[code] += n
     return counts
+
+
+@dataclass(frozen=True)
+class _Written:
+    """What a worker sends back for one chunk."""
+
+    admitted_csv: bytes          # UTF-8 CSV lines, OUTPUT_COLUMNS, no header
+    admitted: int
+    persons: int
+    organisations: int
+    issue_counts: Counter[str]
+    rejected: pd.DataFrame       # the raw rows as read, plus ``reasons``
+
+
+def _written(chunk: StandardisedChunk) -> _Written:
+    types = chunk.counts("customer_type")
+    return _Written(chunk.admitted_csv(), len(chunk), types["P"], types["G"],
+                    _count_codes(chunk.counts("issues")), chunk.rejected)
 
 
 def standardise_file(
@@ -48,26 +81,44 @@ def standardise_file(
 ) -> StandardiseSummary:
     """Standardise ``path`` into ``out`` (OUTPUT_COLUMNS, UTF-8 CSV) and write every
     rejected row, as read plus ``reasons``, to ``rejects``. Nothing is dropped:
-    read == admitted + rejected."""
+    read == admitted + rejected.
+
+    A CSV file goes through Arrow's reader; if that cannot read it as the
+    reference reader would, the file is done again with the reference reader."""
     codes = load_code_maps(config_dir)
+    if path.suffix.lower() not in (".parquet", ".pq"):
+        try:
+            tables = read_source_tables(path, encoding=encoding, chunk_rows=chunk_rows)
+            return _standardise(tables, out, rejects, codes, workers)
+        except NotArrowReadable as exc:
+            logger.info("%s: reading with pandas instead of Arrow (%s)", path, exc)
+    chunks = read_source_chunks(path, encoding=encoding, chunk_rows=chunk_rows)
+    return _standardise(chunks, out, rejects, codes, workers)
+
+
+def _standardise(
+    chunks: Iterable[pd.DataFrame | pa.Table],
+    out: Path,
+    rejects: Path,
+    codes: CodeMaps,
+    workers: int | None,
+) -> StandardiseSummary:
     summary = StandardiseSummary()
     out.parent.mkdir(parents=True, exist_ok=True)
     rejects.parent.mkdir(parents=True, exist_ok=True)
     reject_header: list[str] | None = None
-    with out.open("w", encoding="utf-8", newline="") as ok_fh, \
-            rejects.open("w", encoding="utf-8", newline="") as bad_fh:
-        ok_fh.write(",".join(OUTPUT_COLUMNS) + "\n")
-        chunks = read_source_chunks(path, encoding=encoding, chunk_rows=chunk_rows)
-        for result in standardise_chunks(chunks, codes, workers=workers):
-            ok, bad = result.admitted, result.rejected
-            summary.read += len(ok) + len(bad)
-            summary.admitted += len(ok)
+    with out.open("wb") as ok_fh, rejects.open("w", encoding="utf-8", newline="") as bad_fh:
+        ok_fh.write((",".join(OUTPUT_COLUMNS) + "\n").encode("utf-8"))
+        for result in standardise_chunks(chunks, codes, workers=workers, finish=_written):
+            bad = result.rejected
+            summary.read += result.admitted + len(bad)
+            summary.admitted += result.admitted
             summary.rejected += len(bad)
-            summary.persons += int((ok["customer_type"] == "P").sum())
-            summary.organisations += int((ok["customer_type"] == "G").sum())
-            summary.issue_counts.update(_count_codes(ok["issues"]))
-            summary.reject_counts.update(_count_codes(bad["reasons"]))
-            ok.to_csv(ok_fh, header=False, index=False, lineterminator="\n")
+            summary.persons += result.persons
+            summary.organisations += result.organisations
+            summary.issue_counts.update(result.issue_counts)
+            summary.reject_counts.update(_count_codes(Counter(bad["reasons"].tolist())))
+            ok_fh.write(result.admitted_csv)
             if reject_header is None:
                 reject_header = list(bad.columns)
                 bad_fh.write(",".join(reject_header) + "\n")

@@ -108,3 +108,21 @@ def test_eval_needs_truth(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["eval", str(src)])
     assert result.exit_code == 1
     assert "--truth" in result.output
+
+
+def test_standardise_reads_a_ragged_file_like_a_clean_one(tmp_path: Path) -> None:
+    """A short row (which Arrow's fast reader refuses) is padded as pandas pads it:
+    the file is read again by the reference reader and gives the same output."""
+    clean, ragged = tmp_path / "clean.csv", tmp_path / "ragged.csv"
+    _write(clean, ROWS)
+    text = clean.read_text(encoding="utf-8")
+    ragged.write_text(text.replace("FIN,F1,X,李娜,F,,,,,,,,,", "FIN,F1,X,李娜,F"),
+                      encoding="utf-8")
+    for src in (clean, ragged):
+        result = CliRunner().invoke(main, ["standardise", str(src), "--out",
+                                           str(tmp_path / f"{src.stem}.out.csv")])
+        assert result.exit_code == 0, result.output
+    assert text != ragged.read_text(encoding="utf-8")
+    for suffix in ("out.csv", "out.rejects.csv"):
+        assert ((tmp_path / f"clean.{suffix}").read_bytes()
+                == (tmp_path / f"ragged.{suffix}").read_bytes())

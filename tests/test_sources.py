@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from matching.exceptions import InputFileError
-from matching.sources import read_source_chunks
+from matching.sources import NotArrowReadable, read_source_chunks, read_source_tables
 from matching.standardise.columns import INPUT_COLUMNS
 
 HEADER = ",".join(INPUT_COLUMNS)
@@ -96,3 +96,47 @@ def test_header_only_file(tmp_path: Path) -> None:
     path.write_text("a,b\n", encoding="utf-8")
     with pytest.raises(InputFileError, match="missing required"):
         list(read_source_chunks(path))
+
+
+@pytest.mark.parametrize(("encoding", "arg"), [("utf-8", "utf-8"), ("utf-8-sig", "utf-8"),
+                                               ("gbk", "gbk")])
+def test_arrow_reader_reads_what_the_reference_reads(tmp_path: Path, encoding: str,
+                                                     arg: str) -> None:
+    path = tmp_path / "in.csv"
+    rows = [*ROWS * 4, 'UW,U9,P,"王""五",M,,,,,,,"北京市\n朝阳区",,', "API,A1,P,x\"y,,,,,,,,,,"]
+    path.write_bytes((HEADER + "\n" + "\n".join(rows) + "\n").encode(encoding))
+    want = list(read_source_chunks(path, arg, 5))
+    got = list(read_source_tables(path, arg, 5))
+    assert [len(t) for t in got] == [len(f) for f in want]
+    for table, frame in zip(got, want, strict=True):
+        pd.testing.assert_frame_equal(table.to_pandas(), frame.reset_index(drop=True))
+
+
+def test_arrow_reader_fills_missing_columns(tmp_path: Path) -> None:
+    path = tmp_path / "in.csv"
+    path.write_text("source_system,source_customer_id,customer_type,name\nCORE,1,P,李娜\n",
+                    encoding="utf-8")
+    (table,) = read_source_tables(path)
+    assert table.column("mobile").to_pylist() == [""]
+    assert set(INPUT_COLUMNS) <= set(table.column_names)
+
+
+@pytest.mark.parametrize("content", [
+    HEADER + "\nCORE,1,P\n",                     # a short row: pandas pads it
+    HEADER + "\n   \n",                          # a blank-looking row
+    HEADER + ",name\n" + ROWS[0] + ",x\n",       # duplicate column names
+    "",                                          # empty file: the reference gives the error
+])
+def test_arrow_reader_refuses_what_it_would_read_differently(tmp_path: Path,
+                                                            content: str) -> None:
+    path = tmp_path / "in.csv"
+    path.write_text(content, encoding="utf-8")
+    with pytest.raises(NotArrowReadable):
+        list(read_source_tables(path))
+
+
+def test_arrow_reader_refuses_gbk_read_as_utf8(tmp_path: Path) -> None:
+    path = tmp_path / "in.csv"
+    path.write_bytes(TEXT.encode("gbk"))
+    with pytest.raises(NotArrowReadable):
+        list(read_source_tables(path))

@@ -1,94 +1,290 @@
-"""The batch path: standardise whole tables, chunk by chunk, on every core.
+"""The batch path: standardise whole tables column-wise, chunk by chunk.
 
-Each row goes through :func:`standardise_record` — the one definition — with
-the field results cached by distinct value per process. Chunks are spread
-over a process pool with a bounded number in flight, so memory stays flat
-whatever the input size, and results come back in input order.
+It runs the same steps as the per-record path
+(:data:`matching.standardise.steps.STEPS`), but each step once per *distinct
+combination of its inputs* in a chunk, not once per row: every value is kept
+dictionary-encoded (an integer code per row into an array of distinct
+values), a step groups the rows by its inputs' codes, calls its function once
+per group and hands its outputs on as new encoded columns. Only integer
+arrays are touched per row, with numpy. A row's issue codes are combined the
+same way, by group of issue sets.
+
+Chunks can be spread over a process pool (forkserver, modules preloaded) with
+a bounded number in flight, so memory stays flat whatever the input size, and
+results come back in input order. A pool worker can turn its result into what
+the caller needs (say, CSV text) before sending it back, so that neither
+DataFrames nor Python objects per row cross between processes.
 """
 
 from __future__ import annotations
 
 import multiprocessing
 import os
-from collections import deque
-from collections.abc import Iterable, Iterator
+from collections import Counter, deque
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
+from functools import cached_property
+from itertools import repeat
+from operator import itemgetter
+from typing import Any, TypeVar
 
+import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from matching.config import CodeMaps
-from matching.standardise.columns import OUTPUT_COLUMNS
-from matching.standardise.record import standardise_record
+from matching.standardise.columns import INPUT_COLUMNS, OUTPUT_COLUMNS
+from matching.standardise.steps import (
+    PASS_THROUGH,
+    STEPS,
+    Context,
+    Step,
+    clean_cell,
+    finish_issues,
+    input_key,
+    plain_fields,
+)
 
 __all__ = ["StandardisedChunk", "standardise_frame", "standardise_chunks"]
 
+T = TypeVar("T")
+
 #: Below this many rows a pool costs more than it saves.
 _POOL_MIN_ROWS = 20_000
+#: Characters that make a CSV field need quotes (as Python's csv module decides).
+_CSV_SPECIAL = (",", '"', "\r", "\n")
 
 
-@dataclass(frozen=True)
+def _objects(values: Iterable[object], count: int) -> np.ndarray:
+    """A one-dimensional object array of exactly these values."""
+    return np.fromiter(values, dtype=object, count=count)
+
+
+@dataclass(frozen=True, slots=True)
+class _Encoded:
+    """A dictionary-encoded column: row ``i`` holds ``values[codes[i]]``."""
+
+    codes: np.ndarray
+    values: np.ndarray
+
+    def materialise(self, rows: np.ndarray | None = None) -> np.ndarray:
+        codes = self.codes if rows is None else self.codes[rows]
+        return self.values[codes]
+
+
+def _encode_cells(cells: np.ndarray) -> _Encoded:
+    """Raw cells → encoded trimmed text (None when empty), cleaned once per value."""
+    codes, uniques = pd.factorize(cells, use_na_sentinel=False)
+    return _Encoded(codes, _objects(map(clean_cell, uniques), len(uniques)))
+
+
+def _encode_arrow(cells: pa.ChunkedArray | pa.Array) -> _Encoded:
+    """Arrow text cells → encoded trimmed text; Arrow finds the distinct values."""
+    encoded = pc.dictionary_encode(cells, null_encoding="encode")
+    if isinstance(encoded, pa.ChunkedArray):
+        encoded = encoded.combine_chunks()
+    uniques = encoded.dictionary.to_pylist()
+    codes = encoded.indices.to_numpy(zero_copy_only=False).astype(np.intp)
+    return _Encoded(codes, _objects(map(clean_cell, uniques), len(uniques)))
+
+
+def _by_value(groups: np.ndarray, per_group: np.ndarray) -> _Encoded:
+    """A step's output, one value per group, encoded by distinct value: groups
+    that differ in their inputs often share an output (the source system of
+    rows that differ in their key), and later steps should see them as one."""
+    codes, values = pd.factorize(per_group)  # None gets code -1
+    missing = codes < 0
+    if len(values) + bool(missing.any()) == len(per_group):
+        return _Encoded(groups, per_group)
+    codes[missing] = len(values)
+    return _Encoded(codes[groups], np.append(values.astype(object), [None]))
+
+
+def _groups(columns: list[_Encoded]) -> tuple[np.ndarray, np.ndarray]:
+    """Group rows by their values' codes in ``columns``: each row's group
+    number (0, 1, … in order of first appearance) and each group's first row."""
+    key = columns[0].codes
+    for col in columns[1:]:
+        key = pd.factorize(key * len(col.values) + col.codes)[0]  # stays below n: no overflow
+    if len(columns) == 1:
+        key = pd.factorize(key)[0]
+    groups = int(key.max()) + 1 if len(key) else 0
+    first = np.empty(groups, dtype=np.intp)
+    first[key[::-1]] = np.arange(len(key) - 1, -1, -1)  # the last write per group wins
+    return key, first
+
+
+class _IssueSets:
+    """Each row's issue codes so far, as a number into a list of distinct
+    concatenations of the steps' issue tuples."""
+
+    def __init__(self, rows: int) -> None:
+        self.codes = np.zeros(rows, dtype=np.intp)
+        self.sets: list[tuple[str, ...]] = [()]
+
+    def add(self, groups: np.ndarray, per_group: list[tuple[str, ...]]) -> None:
+        """Append the issues a step found, ``per_group[g]`` for rows of group g."""
+        distinct: dict[tuple[str, ...], int] = {}
+        local = np.fromiter((distinct.setdefault(t, len(distinct)) for t in per_group),
+                            dtype=np.intp, count=len(per_group))
+        if not distinct or list(distinct) == [()]:
+            return
+        m = len(distinct)
+        tuples = list(distinct)
+        self.codes, combos = pd.factorize(self.codes * m + local[groups])
+        self.sets = [self.sets[c // m] + tuples[c % m] for c in combos.tolist()]
+
+
+def _run_step(step: Step, ctx: Context, state: dict[str, _Encoded], issues: _IssueSets) -> None:
+    columns = [state[name] for name in step.inputs]
+    groups, first = _groups(columns)
+    args = [col.values[col.codes[first]] for col in columns]
+    results = list(map(step.run, repeat(ctx), *args))
+    n = len(results)
+    for j, name in enumerate(step.outputs):
+        state[name] = _by_value(groups, _objects(map(itemgetter(j), results), n))
+    issues.add(groups, list(map(itemgetter(-1), results)))
+
+
 class StandardisedChunk:
-    """One chunk's result: admitted rows (OUTPUT_COLUMNS) and rejected raw rows
-    (the input columns as read, plus ``reasons``)."""
+    """One chunk's result: the admitted rows (OUTPUT_COLUMNS), kept encoded until
+    asked for, and the rejected raw rows (the input columns as read, plus
+    ``reasons``)."""
 
-    admitted: pd.DataFrame
-    rejected: pd.DataFrame
+    def __init__(self, columns: dict[str, _Encoded], admitted_rows: np.ndarray,
+                 rejected: pd.DataFrame) -> None:
+        self._columns = columns
+        self._rows = admitted_rows
+        self.rejected = rejected
+
+    def __len__(self) -> int:
+        return len(self._rows)
+
+    @cached_property
+    def admitted(self) -> pd.DataFrame:
+        data = {c: self._columns[c].materialise(self._rows) for c in OUTPUT_COLUMNS}
+        return pd.DataFrame(data, columns=list(OUTPUT_COLUMNS), dtype=object)
+
+    def counts(self, column: str) -> Counter[str]:
+        """How many admitted rows hold each value of ``column`` (empty values left out)."""
+        col = self._columns[column]
+        found = np.bincount(col.codes[self._rows], minlength=len(col.values))
+        counts: Counter[str] = Counter()
+        for value, n in zip(col.values.tolist(), found.tolist(), strict=True):
+            if value is not None and n:
+                counts[value] += n
+        return counts
+
+    def admitted_csv(self) -> bytes:
+        """The admitted rows as UTF-8 CSV lines (no header), OUTPUT_COLUMNS in order,
+        byte for byte as ``DataFrame.to_csv(index=False, lineterminator="\\n")``
+        writes them. Each distinct value is quoted once; Arrow puts the rows
+        together, not a Python loop."""
+        if not len(self._rows):
+            return b""
+        last = len(OUTPUT_COLUMNS) - 1
+        fields = []
+        for i, c in enumerate(OUTPUT_COLUMNS):
+            col = self._columns[c]
+            texts = ["" if v is None else v for v in col.values.tolist()]
+            if _needs_quotes("".join(texts)):  # rare: quote the values that need it
+                texts = [_csv_field(t) for t in texts]
+            if i == last:
+                texts = [t + "\n" for t in texts]
+            fields.append(pa.array(texts, type=pa.string()).take(col.codes[self._rows]))
+        lines = pc.binary_join_element_wise(*fields, ",")
+        _, offsets, data = lines.buffers()
+        bounds = np.frombuffer(offsets, dtype=np.int32)[lines.offset:lines.offset + len(lines) + 1]
+        return memoryview(data)[bounds[0]:bounds[-1]].tobytes()
 
 
-def standardise_frame(frame: pd.DataFrame, codes: CodeMaps) -> StandardisedChunk:
-    """Standardise a DataFrame of source rows (all text) in this process."""
-    columns = [str(c) for c in frame.columns]
-    admitted: list[list[str | None]] = []
-    rejected_idx: list[int] = []
-    reasons: list[str] = []
-    values = frame.to_numpy(dtype=object, na_value="")
-    for i, raw in enumerate(values):
-        outcome = standardise_record(dict(zip(columns, raw, strict=True)), codes)
-        if outcome.rejected:
-            rejected_idx.append(i)
-            reasons.append(";".join(outcome.rejected))
+def _needs_quotes(text: str) -> bool:
+    return any(char in text for char in _CSV_SPECIAL)
+
+
+def _csv_field(text: str) -> str:
+    return '"' + text.replace('"', '""') + '"' if _needs_quotes(text) else text
+
+
+def standardise_frame(frame: pd.DataFrame | pa.Table, codes: CodeMaps) -> StandardisedChunk:
+    """Standardise source rows (all text), a DataFrame or an Arrow table, in
+    this process. Rejected rows come back as a DataFrame either way."""
+    rows = len(frame)
+    ctx = Context(codes, plain_fields())
+    state: dict[str, _Encoded] = {}
+    names = frame.column_names if isinstance(frame, pa.Table) else frame.columns
+    for column in INPUT_COLUMNS:
+        if column not in names:
+            cells = _Encoded(np.zeros(rows, dtype=np.intp), _objects([None], 1))
+        elif isinstance(frame, pa.Table):
+            cells = _encode_arrow(frame.column(column))
         else:
-            rec = outcome.record
-            admitted.append([rec[c] for c in OUTPUT_COLUMNS])
-    ok = pd.DataFrame(admitted, columns=list(OUTPUT_COLUMNS), dtype=object)
-    bad = frame.iloc[rejected_idx].copy()
-    bad["reasons"] = reasons
-    return StandardisedChunk(ok, bad.reset_index(drop=True))
+            cells = _encode_cells(frame[column].to_numpy(dtype=object))
+        state[input_key(column)] = cells
+    issues = _IssueSets(rows)
+    for step in STEPS:
+        _run_step(step, ctx, state, issues)
+    finished = [finish_issues(s) for s in issues.sets]
+    columns = {c: state[PASS_THROUGH.get(c, c)] for c in OUTPUT_COLUMNS if c != "issues"}
+    n = len(finished)
+    columns["issues"] = _Encoded(issues.codes, _objects(map(itemgetter(0), finished), n))
+    rejected_set = np.fromiter((bool(f[1]) for f in finished), dtype=bool, count=n)
+    is_rejected = rejected_set[issues.codes]
+    bad_rows = np.flatnonzero(is_rejected)
+    if isinstance(frame, pa.Table):
+        bad = frame.take(bad_rows).to_pandas()
+    else:
+        bad = frame.iloc[bad_rows].copy()
+    bad["reasons"] = [";".join(finished[c][1]) for c in issues.codes[bad_rows].tolist()]
+    return StandardisedChunk(columns, np.flatnonzero(~is_rejected), bad.reset_index(drop=True))
 
 
-_WORKER_CODES: CodeMaps | None = None
+_WORKER: tuple[CodeMaps, Callable[[StandardisedChunk], Any]] | None = None
 
 
-def _init_worker(codes: CodeMaps) -> None:
-    global _WORKER_CODES
-    _WORKER_CODES = codes
+def _init_worker(codes: CodeMaps, finish: Callable[[StandardisedChunk], Any]) -> None:
+    global _WORKER
+    _WORKER = (codes, finish)
 
 
-def _work(frame: pd.DataFrame) -> StandardisedChunk:
-    assert _WORKER_CODES is not None, "worker not initialised"
-    return standardise_frame(frame, _WORKER_CODES)
+def _work(frame: pd.DataFrame | pa.Table) -> Any:
+    assert _WORKER is not None, "worker not initialised"
+    codes, finish = _WORKER
+    return finish(standardise_frame(frame, codes))
+
+
+def _same(chunk: StandardisedChunk) -> StandardisedChunk:
+    return chunk
 
 
 def standardise_chunks(
-    chunks: Iterable[pd.DataFrame], codes: CodeMaps, workers: int | None = None
-) -> Iterator[StandardisedChunk]:
+    chunks: Iterable[pd.DataFrame | pa.Table],
+    codes: CodeMaps,
+    workers: int | None = None,
+    finish: Callable[[StandardisedChunk], T] = _same,  # type: ignore[assignment]
+) -> Iterator[T]:
     """Standardise a stream of chunks, in order, on ``workers`` processes
-    (default: every core). At most ``2 × workers`` chunks are in flight."""
+    (default: every core), yielding ``finish(result)`` for each chunk; ``finish``
+    runs where the chunk was standardised, so in a pool it must be a module-level
+    function. At most ``2 × workers`` chunks are in flight."""
     workers = workers or os.cpu_count() or 1
     it = iter(chunks)
     first = next(it, None)
     if first is None:
         return
     if workers <= 1 or len(first) < _POOL_MIN_ROWS:
-        yield standardise_frame(first, codes)
+        yield finish(standardise_frame(first, codes))
         for chunk in it:
-            yield standardise_frame(chunk, codes)
+            yield finish(standardise_frame(chunk, codes))
         return
-    ctx = multiprocessing.get_context("spawn")
+    ctx = multiprocessing.get_context("forkserver")
+    # Workers fork from a server that has already imported the standardisers.
+    ctx.set_forkserver_preload([__name__, finish.__module__])
     with ProcessPoolExecutor(workers, mp_context=ctx, initializer=_init_worker,
-                             initargs=(codes,)) as pool:
-        pending: deque[Future[StandardisedChunk]] = deque([pool.submit(_work, first)])
+                             initargs=(codes, finish)) as pool:
+        pending: deque[Future[T]] = deque([pool.submit(_work, first)])
         for chunk in it:
             pending.append(pool.submit(_work, chunk))
             if len(pending) >= 2 * workers:

@@ -4,6 +4,7 @@ gives exactly what the per-record path gives, for any row."""
 from __future__ import annotations
 
 import pandas as pd
+import pyarrow as pa
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -18,6 +19,8 @@ from matching.standardise.org import standardise_org_name
 from matching.standardise.phone import standardise_landline, standardise_mobile
 from matching.standardise.record import standardise_record
 from matching.standardise.resident_id import standardise_resident_id
+from matching.standardise.steps import _standardise_timestamp
+from matching.standardise.text import clean_text
 
 CODES = load_code_maps()
 
@@ -29,6 +32,7 @@ _FRAGMENTS = [
     "１", "2", "X", "x", "-", "+86", "(", ")", "（", "）", "號", "号", "省", "市", "区",
     "广东", "深圳", "南山区", "北京", "朝阳区", "有限公司", "有限责任公司", "股份有限公司",
     "分公司", "支行", "科技", "@", ".", "qq.com", "年", "月", "日", "/", "John", "SMITH",
+    ",", '"', "\n", "\r\n",  # what a CSV writer must quote
 ]
 messy = st.lists(
     st.one_of(st.sampled_from(_FRAGMENTS), st.text(max_size=3)), max_size=8
@@ -56,6 +60,19 @@ def test_ids_dates_phones_idempotent(raw: str) -> None:
         value, _ = fn(raw)
         if value is not None:
             assert fn(value)[0] == value, fn.__name__
+
+
+@settings(max_examples=300)
+@given(st.one_of(st.text(max_size=30), digits,
+                 st.sampled_from(["2026-11-01T08:00:00", "2026-11-01T08:00:00Z", " 2026-11-01",
+                                  "2026-11-01\t08:00", "２０２６-11-01", "2026-02-30"])))
+def test_timestamp_shortcut_changes_nothing(raw: str) -> None:
+    """Skipping clean_text for plain ASCII gives what going through it gives."""
+    text = clean_text(raw)
+    if text is None:
+        assert _standardise_timestamp(raw) == (None, ())
+    else:
+        assert _standardise_timestamp(raw) == _standardise_timestamp(text)
 
 
 @settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow])
@@ -92,23 +109,57 @@ row_strategy = st.fixed_dictionaries(
 )
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(st.lists(row_strategy, min_size=1, max_size=25))
-def test_batch_equals_per_record(rows: list[dict[str, str]]) -> None:
-    frame = pd.DataFrame(rows, columns=list(INPUT_COLUMNS), dtype=object)
-    result = standardise_frame(frame, CODES)
-    expected_ok = []
-    expected_bad = []
+def _per_record(rows: list[dict[str, str]]) -> tuple[list[list[str | None]], list[str]]:
+    admitted, reasons = [], []
     for row in rows:
         out = standardise_record(row, CODES)
         if out.rejected:
-            expected_bad.append(";".join(out.rejected))
+            reasons.append(";".join(out.rejected))
         else:
-            expected_ok.append([out.record[c] for c in OUTPUT_COLUMNS])
+            admitted.append([out.record[c] for c in OUTPUT_COLUMNS])
+    return admitted, reasons
+
+
+# Rows of a chunk share values, as real files do (the same name, ID or code
+# on many rows), so that the batch path's grouping by distinct value is tested,
+# not only its one-row-per-group case.
+chunks = st.lists(row_strategy, min_size=1, max_size=8).flatmap(
+    lambda pool: st.lists(
+        st.tuples(st.sampled_from(pool), st.sampled_from(pool), st.sets(st.sampled_from(
+            INPUT_COLUMNS))).map(lambda t: {c: (t[1] if c in t[2] else t[0])[c]
+                                            for c in INPUT_COLUMNS}),
+        min_size=1, max_size=30))
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.one_of(st.lists(row_strategy, min_size=1, max_size=25), chunks))
+def test_batch_equals_per_record(rows: list[dict[str, str]]) -> None:
+    frame = pd.DataFrame(rows, columns=list(INPUT_COLUMNS), dtype=object)
+    result = standardise_frame(frame, CODES)
+    expected_ok, expected_bad = _per_record(rows)
     got_ok = result.admitted.astype(object).where(result.admitted.notna(), None)
     assert got_ok.values.tolist() == expected_ok
     assert result.rejected["reasons"].tolist() == expected_bad
     assert len(result.admitted) + len(result.rejected) == len(rows)
+    # The CSV the batch path writes is what pandas writes for the per-record rows.
+    want = pd.DataFrame(expected_ok, columns=list(OUTPUT_COLUMNS), dtype=object)
+    assert result.admitted_csv().decode("utf-8") == want.to_csv(
+        header=False, index=False, lineterminator="\n")
+    # An Arrow table of the same rows (the fast reader's chunks) gives the same.
+    from_arrow = standardise_frame(pa.Table.from_pandas(frame, preserve_index=False), CODES)
+    assert from_arrow.admitted_csv() == result.admitted_csv()
+    pd.testing.assert_frame_equal(from_arrow.rejected, result.rejected)
+
+
+def test_batch_fills_missing_columns_and_handles_empty_frames(codes: CodeMaps) -> None:
+    row = {"source_system": "CORE", "source_customer_id": "C1", "customer_type": "P",
+           "name": "李娜"}
+    result = standardise_frame(pd.DataFrame([row], dtype=object), codes)
+    assert result.admitted.values.tolist() == [
+        [standardise_record(row, codes).record[c] for c in OUTPUT_COLUMNS]]
+    empty = standardise_frame(pd.DataFrame(columns=list(INPUT_COLUMNS), dtype=object), codes)
+    assert len(empty.admitted) == 0 and len(empty.rejected) == 0
+    assert empty.admitted_csv() == b""
 
 
 def test_pool_path_equals_in_process_path(codes: CodeMaps) -> None:
