@@ -48,7 +48,7 @@ log = logging.getLogger(__name__)
 #: An update that changes one of these re-opens the record's match.
 IDENTITY_FIELDS = ("customer_type", "name_plain", "gender", "birth_date", "id_type",
                    "id_cleaned", "org_core", "org_code", "org_branch")
-_CHUNK_ROWS = 50_000
+_CHUNK_ROWS = 100_000
 Progress = Callable[[str, int], None]
 
 
