@@ -26,7 +26,7 @@ from ecif.bulk import in_batches, insert_rows, read_frame, table_of, update_rows
 from matching.config import DEFAULT_CONFIG_DIR, CodeMaps, load_code_maps
 from matching.exceptions import InputFileError
 from matching.sources import read_source_chunks
-from matching.standardise.batch import standardise_chunks
+from matching.standardise.batch import StandardisedChunk, standardise_chunks
 from matching.standardise.columns import INPUT_COLUMNS
 from models.base import utcnow
 from models.db import require_current_schema
@@ -180,7 +180,9 @@ class _Loader:
                 stash.append(chunk)
                 yield chunk
 
-        for result in standardise_chunks(numbered(), self.codes, workers=workers):
+        results: Iterator[StandardisedChunk] = standardise_chunks(
+            numbered(), self.codes, workers=workers)
+        for result in results:
             raw = stash.popleft()
             with self.engine.begin() as conn:
                 self._rejects(conn, result.rejected, name)
