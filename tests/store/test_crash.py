@@ -138,9 +138,6 @@ POINTS = ["standardise:commit", "match:start", "match:commit", "merge:start", "m
 @pytest.mark.parametrize("point", POINTS)
 def test_kill_9_then_rerun_reaches_the_same_state(stores: _Stores, reference: dict[str, Any],
                                                   point: str) -> None:
-    if stores.kind == "postgresql" and point not in ("match:commit", "merge:commit",
-                                                     "tasks:commit"):
-        pytest.skip("PostgreSQL: three kill points suffice; SQLite runs every one")
     url = stores.copy(point)
     killed = _cli(url, stores.models, "batch", fault=point)
     assert isinstance(killed, subprocess.CompletedProcess)
