@@ -62,6 +62,10 @@ def golden_records(records: pd.DataFrame, rules: Survivorship) -> pd.DataFrame:
     record holds a value."""
     customers = pd.Index(sorted(records["customer_no"].unique()), name="customer_no")
     out = pd.DataFrame(index=customers)
+    # a customer with one record: its values are the golden ones, no ranking needed
+    alone = ~records["customer_no"].duplicated(keep=False)
+    single = records[alone].set_index("customer_no")
+    records = records[~alone]
     rank = {s: i for i, s in enumerate(rules.source_priority)}
     prio = records["source_system"].map(rank).fillna(len(rank)).astype(int)
     for field, strategies in rules.fields.items():
@@ -88,6 +92,10 @@ def golden_records(records: pd.DataFrame, rules: Survivorship) -> pd.DataFrame:
         best = frame.sort_values(list(keys), ascending=ascending, kind="stable")
         best = best.drop_duplicates("customer_no")
         for column in (field, *_COMPANIONS.get(field, ())):
-            out[column] = records.loc[best.index, column].set_axis(
-                best["customer_no"].to_numpy()).reindex(customers)
+            chosen = records.loc[best.index, column].set_axis(best["customer_no"].to_numpy())
+            own = single[column].where(single[field].notna()
+                                       & single[field].astype(str).str.len().gt(0))
+            both = [part for part in (chosen, own) if len(part)]
+            out[column] = (pd.concat(both) if len(both) > 1 else both[0]).reindex(customers) \
+                if both else None
     return out.astype(object).where(out.notna(), None).reset_index()

@@ -1,14 +1,16 @@
-"""Stage 6: the change feed (回写) from this run's merge events."""
+"""Stage 6: the change feed (回写) from this run's merge events; the run's plan is
+dropped."""
 
 from __future__ import annotations
 
 import json
 from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, delete, select
 
 from ecif.batch.context import BatchContext, fault_point
 from ecif.bulk import insert_rows, read_frame, table_of
+from models.batch import PlannedLink, PlannedTask
 from models.event import CustomerChange, MergeEvent
 
 __all__ = ["changes_stage", "feed_rows"]
@@ -54,6 +56,9 @@ def changes_stage(ctx: BatchContext) -> dict[str, Any]:
             MergeEvent.run_id, MergeEvent.created_at,
         ).where(MergeEvent.run_id == ctx.run_id).order_by(MergeEvent.id))
         n = write_feed(conn, events.to_dict("records"))  # type: ignore[arg-type]
+        # the plan has served (merge events keep membership before and after)
+        for model in (PlannedLink, PlannedTask):
+            conn.execute(delete(model).where(model.run_id == ctx.run_id))
         counts = {"changes": n}
         ctx.complete(conn, "changes", counts)
     return counts

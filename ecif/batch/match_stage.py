@@ -18,6 +18,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 from sqlalchemy import Connection, delete, func, or_, select, true, update
 
@@ -204,25 +205,31 @@ def _plan(result: MatchResult, links: pd.DataFrame, detached: pd.Series,
     """Records of every cluster that changes (with their cluster = smallest record
     key), and the suspect groups to open or refresh as tasks."""
     rec = result.records[["unique_id", "cluster_id", "link_type", "rule"]].copy()
-    rec["cluster"] = rec.groupby("cluster_id")["unique_id"].transform("min")
+    # run_matching labels a cluster by its smallest record key already
+    rec["cluster"] = rec["cluster_id"]
     by_key = links.set_index("unique_id")
     member = ~detached.to_numpy()
     member_no = pd.Series(links["customer_no"].to_numpy()[member],
                           index=links["unique_id"].to_numpy()[member])
     rec["member_no"] = member_no.reindex(rec["unique_id"]).to_numpy()
-    is_member = rec["member_no"].notna()
-    nonmember = (~is_member).groupby(rec["cluster"]).transform("any")
-    spread = rec[is_member].groupby("cluster")["member_no"].transform("nunique")
-    multi = pd.Series(False, index=rec.index)
-    multi.loc[spread.index] = spread.to_numpy() > 1
-    multi = multi.groupby(rec["cluster"]).transform("any")
-    # a customer whose records (detached ones included) end in two clusters is split
-    rec["prior_no"] = links.set_index("unique_id")["customer_no"].reindex(
-        rec["unique_id"]).to_numpy()
-    spans = rec.dropna(subset=["prior_no"]).groupby("prior_no")["cluster"].nunique()
-    split = rec["prior_no"].isin(set(spans[spans > 1].index))
-    split = split.groupby(rec["cluster"]).transform("any")
-    plan = rec[nonmember | multi | split].copy()
+    rec["prior_no"] = by_key["customer_no"].reindex(rec["unique_id"]).to_numpy()
+    cluster, _ = pd.factorize(rec["cluster"])
+    n = int(cluster.max()) + 1 if len(cluster) else 0
+    is_member = rec["member_no"].notna().to_numpy()
+    # a cluster changes when it holds a record not linked before (new or detached), ...
+    flag = np.bincount(cluster[~is_member], minlength=n) > 0
+    # ... records of two or more customers (a merge), ...
+    member_code, _ = pd.factorize(rec["member_no"])
+    pairs = np.unique(np.stack([cluster[is_member], member_code[is_member]]), axis=1)
+    flag |= np.bincount(pairs[0], minlength=n) > 1
+    # ... or part of a customer whose records (detached ones too) end in two clusters
+    prior_code, _ = pd.factorize(rec["prior_no"])
+    has_prior = prior_code >= 0
+    spans = np.unique(np.stack([prior_code[has_prior], cluster[has_prior]]), axis=1)
+    split_nos = np.flatnonzero(np.bincount(spans[0]) > 1)
+    flag[cluster[has_prior & np.isin(prior_code, split_nos)]] = True
+    changed = flag[cluster]
+    plan = rec[changed].copy()
     plan_member = plan["member_no"].notna()
     old_type = by_key["link_type"].reindex(plan["unique_id"]).to_numpy()
     plan["link_type"] = pd.Series(old_type, index=plan.index).where(plan_member,

@@ -80,11 +80,18 @@ def apply_clusters(conn: Connection, plan: pd.DataFrame, run_id: int | None, new
 
 def _customers(conn: Connection, plan: pd.DataFrame, numbering: Numbering,
                run_id: int | None, now: Any) -> None:
-    first_type = plan.groupby("customer_no")["customer_type"].first()
-    insert_rows(conn, table_of(Customer), [
-        {"customer_no": no, "customer_type": first_type[no], "status": ACTIVE, "version": 1,
-         "records": 0, "created_at": now, "updated_at": now, "created_run": run_id,
-         "updated_run": run_id} for no in numbering.created])
+    # the plan holds every record of every customer it touches: counts come from it
+    groups = plan.groupby("customer_no")
+    first_type, sizes = groups["customer_type"].first(), groups.size()
+    created = pd.Index(numbering.created)
+    insert_rows(conn, table_of(Customer), pd.DataFrame({
+        "customer_no": created, "customer_type": first_type.reindex(created).to_numpy(),
+        "status": ACTIVE, "version": 1, "records": sizes.reindex(created).to_numpy(),
+        "created_at": now, "updated_at": now, "created_run": run_id, "updated_run": run_id}))
+    kept = sizes[~sizes.index.isin(created)]
+    update_rows(conn, table_of(Customer), "customer_no", pd.DataFrame({
+        "_key": kept.index, "records": kept.to_numpy(), "updated_at": now,
+        "updated_run": run_id}))
     for old, survivor in numbering.merged_into:
         conn.execute(update(Customer).where(Customer.customer_no == old).values(
             status=MERGED, merged_into=survivor, records=0, updated_at=now, updated_run=run_id))
@@ -108,11 +115,6 @@ def _links(conn: Connection, plan: pd.DataFrame, run_id: int | None, now: Any) -
         "rule": moved["old_rule"].where(kept, moved["rule"]),
         "model_version": moved["old_model_version"].where(kept, moved["model_version"]),
         "identity_key": moved["identity_key"], "run_id": run_id, "since": now}))
-    # the plan holds every record of every customer it touches: counts come from it
-    sizes = plan.groupby("customer_no").size()
-    update_rows(conn, table_of(Customer), "customer_no", pd.DataFrame({
-        "_key": sizes.index, "records": sizes.to_numpy(), "updated_at": now,
-        "updated_run": run_id}))
     return len(new) + len(moved)
 
 

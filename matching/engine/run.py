@@ -90,9 +90,13 @@ def rule_pairs_sql(table: str, rule: Rule, max_group: int | None = None,
 def _pairs_frame(backend: Backend, sqls: list[str]) -> pd.DataFrame:
     if not sqls:
         return pd.DataFrame(columns=["unique_id_l", "unique_id_r", "rule"])
-    union = " UNION ALL ".join(f"({s})" for s in sqls)
+    union = " UNION ALL ".join(f"(SELECT *, {i} AS _rank FROM ({s}) q{i})"
+                               for i, s in enumerate(sqls))
     frame = backend.fetch_arrow(union).to_pandas()
-    return frame.drop_duplicates(["unique_id_l", "unique_id_r"], keep="first")
+    # a pair two rules find keeps the first rule in config order, whatever order rows came in
+    frame = frame.sort_values(["unique_id_l", "unique_id_r", "_rank"], kind="stable")
+    return frame.drop_duplicates(["unique_id_l", "unique_id_r"], keep="first").drop(
+        columns="_rank").reset_index(drop=True)
 
 
 def run_matching(backend: Backend, std_table: str, config: EngineConfig,
@@ -168,6 +172,12 @@ def run_matching(backend: Backend, std_table: str, config: EngineConfig,
     all_edges = pd.concat(parts or [must], ignore_index=True)
     left = _positions(index, all_edges["unique_id_l"])
     right = _positions(index, all_edges["unique_id_r"])
+    # engines return rows in no fixed order: fix one, so that ties (which rule a record is
+    # linked by, which edge a constraint refuses) fall the same way on every run
+    rule_code, _ = pd.factorize(all_edges["rule"], sort=True)
+    order = np.lexsort((rule_code, right, left, all_edges["tier"].to_numpy()))
+    all_edges = all_edges.iloc[order].reset_index(drop=True)
+    left, right = left[order], right[order]
     cannot = None
     if decisions.cannot_link:
         cl = pd.DataFrame(decisions.cannot_link, columns=["a", "b"])

@@ -151,8 +151,11 @@ def test_kill_9_then_rerun_reaches_the_same_state(stores: _Stores, reference: di
     assert again.returncode == 0, again.stderr[-2000:]
     assert "resumed after" in again.stdout
     engine = make_engine(url)
-    assert state(engine) == reference
+    got = state(engine)
     engine.dispose()
+    for part, expected in reference.items():
+        diff = sorted(set(got[part]) ^ set(expected))[:6]
+        assert got[part] == expected, f"{part} differs: {diff}"
 
 
 def test_second_batch_is_refused_while_one_runs(stores: _Stores) -> None:
