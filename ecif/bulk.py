@@ -9,11 +9,20 @@ from typing import Any
 import pandas as pd
 from sqlalchemy import Connection, Table, text
 
-__all__ = ["table_of", "insert_rows", "update_rows", "read_chunks", "read_frame", "utc_key",
-           "records", "in_batches"]
+__all__ = ["analyze", "table_of", "insert_rows", "update_rows", "read_chunks", "read_frame",
+           "utc_key", "in_batches"]
 
 _WRITE_BATCH = 20_000
 _IN_BATCH = 5_000  # values in one IN (...) list
+
+
+def analyze(conn: Connection, *tables: str) -> None:
+    """Refresh PostgreSQL's planner statistics after a bulk write: on a table that grew
+    from empty, stale statistics turn an indexed IN (...) lookup into a full scan per
+    chunk. (SQLite plans by its indexes without statistics.)"""
+    if conn.dialect.name == "postgresql":
+        for table in tables:
+            conn.exec_driver_sql(f"ANALYZE {table}")
 
 
 def table_of(model: type[Any]) -> Table:
@@ -21,12 +30,6 @@ def table_of(model: type[Any]) -> Table:
     table = model.__table__
     assert isinstance(table, Table)
     return table
-
-
-def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
-    """Rows as dicts with None for missing values (what a DBAPI expects)."""
-    clean = frame.astype(object).where(frame.notna(), None)
-    return clean.to_dict("records")  # type: ignore[return-value]
 
 
 def _column(series: pd.Series, dialect: str) -> list[Any]:

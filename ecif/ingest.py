@@ -22,7 +22,7 @@ from pathlib import Path
 import pandas as pd
 from sqlalchemy import Connection, Engine, select, text
 
-from ecif.bulk import in_batches, insert_rows, read_frame, table_of, update_rows, utc_key
+from ecif.bulk import analyze, in_batches, insert_rows, read_frame, table_of, update_rows, utc_key
 from matching.config import DEFAULT_CONFIG_DIR, CodeMaps, load_code_maps
 from matching.exceptions import InputFileError
 from matching.sources import read_source_chunks
@@ -191,6 +191,7 @@ class _Loader:
                 if len(admitted_raw) != len(result.admitted):
                     raise RuntimeError("standardised rows out of step with the raw rows")
                 self._upsert(conn, result.admitted, admitted_raw)
+                analyze(conn, "source_record")
                 if watermark and len(raw):
                     self._move_watermark(conn, watermark, str(raw["updated_at"].max()))
             self.summary.read += len(raw)

@@ -61,6 +61,8 @@ class BatchContext:
         all_counts.update({f"{stage}.{k}": v for k, v in counts.items()})
         timings = json.loads(row.timings)
         timings[stage] = round(time.perf_counter() - self.started, 2)
+        if conn.dialect.name == "postgresql":  # the stage may have grown tables a lot
+            conn.exec_driver_sql("ANALYZE")
         conn.execute(update(BatchRun).where(BatchRun.id == self.run_id).values(
             stage=stage, counts=json.dumps(all_counts, ensure_ascii=False),
             timings=json.dumps(timings)))
