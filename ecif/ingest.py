@@ -29,8 +29,9 @@ from matching.sources import read_source_chunks
 from matching.standardise.batch import StandardisedChunk, standardise_chunks
 from matching.standardise.columns import INPUT_COLUMNS
 from models.base import utcnow
+from models.batch import BatchRun
 from models.db import require_current_schema
-from models.lock import job_lock
+from models.lock import JobBusy, job_lock
 from models.source_record import (
     STD_FIELDS,
     ExceptionRow,
@@ -150,10 +151,20 @@ def _pull_chunks(src: Engine, table: str, since: str) -> Iterator[pd.DataFrame]:
             yield frame
 
 
+def _no_unfinished_batch(engine: Engine) -> None:
+    """A batch run that crashed works on the records as they were: finish it first."""
+    with engine.connect() as conn:
+        run = conn.execute(select(BatchRun.id).where(BatchRun.status == "running")).scalar()
+    if run is not None:
+        raise JobBusy(f"batch run {run} did not finish; run `ecif batch` to finish it "
+                      "before ingesting more")
+
+
 class _Loader:
     """One ingest run: chunks in, rows upserted, counts kept."""
 
     def __init__(self, engine: Engine, source: str, config_dir: Path) -> None:
+        _no_unfinished_batch(engine)
         self.engine = engine
         self.codes: CodeMaps = load_code_maps(config_dir)
         self.std_version = std_version(config_dir)

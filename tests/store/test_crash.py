@@ -33,7 +33,9 @@ def _cli(url: str, models: Path, *args: str, fault: str | None = None,
     env.pop(FAULT_ENV, None)
     if fault:
         env[FAULT_ENV] = fault
-    cmd = [sys.executable, "-m", "ecif.cli", *args, "--model-dir", str(models)]
+    cmd = [sys.executable, "-m", "ecif.cli", *args]
+    if args[0] == "batch":
+        cmd += ["--model-dir", str(models)]
     if not wait:
         return subprocess.Popen(cmd, env=env, cwd=REPO, text=True, stdout=subprocess.PIPE,
                                 stderr=subprocess.PIPE)
@@ -146,6 +148,10 @@ def test_kill_9_then_rerun_reaches_the_same_state(stores: _Stores, reference: di
     assert query(engine, "SELECT status FROM batch_run ORDER BY id")["status"].tolist()[-1] \
         == "running"
     engine.dispose()
+    if point == POINTS[0]:  # new data must wait until the crashed run is finished
+        refused = _cli(url, stores.models, "ingest", str(NIGHTS / "day_002.csv"))
+        assert isinstance(refused, subprocess.CompletedProcess)
+        assert refused.returncode == 1 and "did not finish" in refused.stderr
     again = _cli(url, stores.models, "batch")
     assert isinstance(again, subprocess.CompletedProcess)
     assert again.returncode == 0, again.stderr[-2000:]
