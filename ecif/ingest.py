@@ -20,7 +20,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
-from sqlalchemy import Connection, Engine, select, text
+from sqlalchemy import Connection, Engine, MetaData, Table, select, text
+from sqlalchemy.engine import make_url
 
 from ecif.bulk import analyze, in_batches, insert_rows, read_frame, table_of, update_rows, utc_key
 from matching.config import DEFAULT_CONFIG_DIR, CodeMaps, load_code_maps
@@ -30,7 +31,7 @@ from matching.standardise.batch import StandardisedChunk, standardise_chunks
 from matching.standardise.columns import INPUT_COLUMNS
 from models.base import utcnow
 from models.batch import BatchRun
-from models.db import require_current_schema
+from models.db import make_engine, require_current_schema
 from models.lock import JobBusy, job_lock
 from models.source_record import (
     STD_FIELDS,
@@ -102,9 +103,7 @@ def ingest_database(engine: Engine, source_url: str, table: str, *,
                     progress: Progress | None = None) -> IngestSummary:
     """Pull rows of ``table`` (contract §1 columns) changed since the last pull
     (按时间戳增量抽取), in ``updated_at`` order; the watermark moves with each chunk."""
-    from models.db import make_engine
-
-    source_key = f"{make_url_safe(source_url)}#{table}"
+    source_key = f"{_safe_url(source_url)}#{table}"
     with job_lock(engine, "ingest"):
         require_current_schema(engine)
         with engine.connect() as conn:
@@ -120,15 +119,12 @@ def ingest_database(engine: Engine, source_url: str, table: str, *,
         return loader.finish()
 
 
-def make_url_safe(url: str) -> str:
-    from sqlalchemy.engine import make_url
-
+def _safe_url(url: str) -> str:
+    """The URL as it may be stored and shown: without its password."""
     return make_url(url).render_as_string(hide_password=True)
 
 
 def _pull_chunks(src: Engine, table: str, since: str) -> Iterator[pd.DataFrame]:
-    from sqlalchemy import MetaData, Table
-
     try:
         source = Table(table, MetaData(), autoload_with=src)
     except Exception as exc:
