@@ -1,18 +1,64 @@
 """Errors raised by ECIF. Standardisers never raise on dirty data; these are
-for configuration and usage errors whose message names the bad value."""
+for configuration and usage errors whose message names the bad value.
+
+Errors come by kind, so that every caller maps them once: the CLI to a
+one-line message, a web view to a status code (``http_status``).
+
+| class | meaning | HTTP |
+|---|---|---|
+| :class:`BadInput` | the caller sent something malformed | 400 |
+| :class:`NotFound` | what the caller names does not exist | 404 |
+| :class:`Conflict` | stale version, contradicting decision, already done | 409 |
+| :class:`Forbidden` | the caller may not do this | 403 |
+"""
 
 from __future__ import annotations
 
-__all__ = ["ECIFError", "ConfigError", "InputFileError"]
+__all__ = ["ECIFError", "ConfigError", "InputFileError", "BadInput", "NotFound", "Conflict",
+           "Forbidden"]
 
 
 class ECIFError(Exception):
     """Base class of every error ECIF raises on purpose."""
 
+    http_status = 500
+    code = "error"
+
 
 class ConfigError(ECIFError):
     """A file under config/ is missing or malformed."""
 
+    code = "config_error"
 
-class InputFileError(ECIFError):
+
+class BadInput(ECIFError):
+    """The caller's input is malformed. ``fields`` names each bad field and why."""
+
+    http_status = 400
+    code = "bad_request"
+
+    def __init__(self, message: str, fields: dict[str, str] | None = None) -> None:
+        super().__init__(message)
+        self.fields = dict(fields or {})
+
+
+class InputFileError(BadInput):
     """An input file cannot be read (missing, wrong encoding, missing columns)."""
+
+
+class NotFound(ECIFError):
+    http_status = 404
+    code = "not_found"
+
+
+class Conflict(ECIFError):
+    """The request contradicts the store's state: a stale version, a decision that
+    contradicts a standing one, a key already registered with other fields."""
+
+    http_status = 409
+    code = "conflict"
+
+
+class Forbidden(ECIFError):
+    http_status = 403
+    code = "forbidden"

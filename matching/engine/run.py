@@ -27,6 +27,7 @@ from matching.engine.config import EngineConfig, Rule, TypeConfig
 from matching.engine.features import organisation_features_sql, person_features_sql
 from matching.engine.model import TrainedModel, predict_pairs
 from matching.exceptions import ConfigError
+from matching.vocabulary import CustomerType, LinkType, TaskType
 
 __all__ = ["MatchResult", "Decisions", "run_matching", "rule_pairs_sql", "MEMBER_RULE"]
 
@@ -282,7 +283,7 @@ def _link_types(records: pd.DataFrame, edges: pd.DataFrame, left: np.ndarray,
         best_rule[side[sel]] = rules[sel]
     size = records.groupby("cluster_index")["unique_id"].transform("size").to_numpy()
     link = np.select([size == 1, best_tier == TIER_STEWARD, best_tier == TIER_RULE],
-                     ["new", "manual", "auto_rule"], "auto_model")
+                     [LinkType.NEW, LinkType.MANUAL, LinkType.AUTO_RULE], LinkType.AUTO_MODEL)
     records["link_type"] = link
     best_rule[size == 1] = None
     records["rule"] = best_rule
@@ -319,7 +320,8 @@ def _suspect_tasks(records: pd.DataFrame, index: pd.Index, pairs: pd.DataFrame,
     sizes = in_task.groupby("group")["cluster_index"].transform("nunique")
     in_task = in_task[sizes > 1]
     ctype = in_task.groupby("group")["customer_type"].transform("first")
-    in_task["task_type"] = np.where(ctype == "G", "org_suspect_group", "person_suspect")
+    in_task["task_type"] = np.where(ctype == CustomerType.ORGANISATION, TaskType.ORG_SUSPECT_GROUP,
+                                     TaskType.PERSON_SUSPECT)
     first_id = in_task.groupby("group")["unique_id"].transform("min")
     in_task["task_id"] = "T-" + first_id.astype(str)
     return in_task[columns].sort_values(["task_id", "cluster_id", "unique_id"],

@@ -1,6 +1,6 @@
 """Synthetic source data from six systems, with a truth file (``ecif generate``).
 
-See the README section "Data generator" for what is generated, every error and trap kind
+See docs/generator.md for what is generated, every error and trap kind
 and its default rate.
 """
 

@@ -4,7 +4,7 @@ Each field carries its documentation in ``metadata["doc"]``; the error and
 trap kinds carry ``metadata["kind"]`` (``"error"`` or ``"trap"``) and
 ``metadata["applies"]`` (which records it can apply to — a rate is the share
 of those records, or for traps the share of entities of that type). The
-README table, ``config/generator.yaml`` and the tests are all checked against
+docs/generator.md table, ``config/generator.yaml`` and the tests are all checked against
 these fields, so a new kind is added here first.
 
 ``config/generator.yaml`` holds the same defaults with a comment per field;

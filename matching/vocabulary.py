@@ -1,0 +1,116 @@
+"""The store's vocabulary, in one place: judgements, link types, task types and
+statuses, run statuses, event and change types, pair decisions, roles.
+
+Every module that writes or reads one of these values (``models/``,
+``matching/engine``, ``ecif/``, ``review_app/``) imports it from here; no
+status or type is spelled as a bare string anywhere else. Each is a
+``StrEnum``, so a member *is* its string: it binds to SQL, serialises to JSON
+and compares equal to the stored text unchanged.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+__all__ = [
+    "Judgement", "DecisionScope", "LinkType", "TaskType", "TaskStatus", "RunStatus",
+    "IngestStatus", "CustomerStatus", "EventType", "ChangeType", "PairDecision", "Role",
+    "CustomerType", "PENDING_LINK", "BATCH_ACTOR",
+]
+
+
+class Judgement(StrEnum):
+    """A steward's judgement on two records (or customers)."""
+
+    MUST_LINK = "must_link"  # one customer
+    CANNOT_LINK = "cannot_link"  # never one customer (a split leaves these too)
+
+
+class DecisionScope(StrEnum):
+    RECORD = "record"  # left/right are record keys "SYS:ID"
+    CUSTOMER = "customer"  # left/right are customer numbers
+
+
+class LinkType(StrEnum):
+    """How a source record came to its customer."""
+
+    NEW = "new"  # alone: a customer of its own
+    AUTO_RULE = "auto_rule"  # a strong rule
+    AUTO_MODEL = "auto_model"  # the probabilistic model's auto-merge tier
+    MANUAL = "manual"  # a steward's decision (merge, split, rollback)
+
+
+#: ``ecif export links`` shows a record no batch has linked yet with this link type.
+PENDING_LINK = "pending"
+
+#: Who the nightly batch writes as (events, task closures, audit rows).
+BATCH_ACTOR = "batch"
+
+
+class TaskType(StrEnum):
+    PERSON_SUSPECT = "person_suspect"
+    ORG_SUSPECT_GROUP = "org_suspect_group"
+    IDENTITY_CHANGE = "identity_change"  # a manually linked record changed identity
+
+
+class TaskStatus(StrEnum):
+    OPEN = "open"
+    CLOSED = "closed"
+
+
+class RunStatus(StrEnum):
+    """A batch run's status (系统状态表)."""
+
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+
+
+class IngestStatus(StrEnum):
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+
+
+class CustomerStatus(StrEnum):
+    ACTIVE = "active"
+    MERGED = "merged"  # a tombstone: ``merged_into`` names the survivor
+    DEACTIVATED = "deactivated"
+
+
+class EventType(StrEnum):
+    """What a merge event records (every one can be rolled back)."""
+
+    MERGE = "merge"  # the batch joined customers
+    SPLIT = "split"  # the batch split a customer
+    FORCE_MERGE = "force_merge"  # a steward joined customers
+    MANUAL_SPLIT = "manual_split"  # a steward moved records out into a new customer
+    ROLLBACK = "rollback"  # an earlier event undone
+    RELINK = "relink"
+
+
+class ChangeType(StrEnum):
+    """The change feed (回写) downstream systems follow."""
+
+    MERGED_INTO = "merged_into"  # customer_no is now a tombstone of related_customer_no
+    SPLIT_FROM = "split_from"  # customer_no was made from records of related_customer_no
+
+
+class PairDecision(StrEnum):
+    """What became of a kept pair (``match_pair.decision``)."""
+
+    AUTO = "auto"  # scored, and the two records ended in one customer
+    SUSPECT = "suspect"  # scored, and left apart (a question for a steward)
+    RULE = "rule"  # a strong rule pair
+
+
+class Role(StrEnum):
+    VIEWER = "viewer"  # read-only, PII masked
+    STEWARD = "steward"  # works tasks
+    APPROVER = "approver"  # second pair of eyes
+    ADMIN = "admin"  # users and API keys
+
+
+class CustomerType(StrEnum):
+    PERSON = "P"
+    ORGANISATION = "G"
