@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from matching.config import DEFAULT_CONFIG_DIR, load_yaml
+from matching.engine.guard import Guard
 from matching.exceptions import ConfigError
 
 __all__ = ["Rule", "Training", "TypeConfig", "EngineConfig", "load_engine_config"]
@@ -38,8 +39,8 @@ class TypeConfig:
     strong_rules: tuple[Rule, ...]
     weak_rules: tuple[Rule, ...]
     training: Training
-    #: alternatives of {comparison: minimum gamma level}; one must hold to auto-merge
-    model_guard: tuple[tuple[tuple[str, int], ...], ...] = ()
+    #: the evidence a pair needs, beyond its probability, to auto-merge (None: none)
+    guard: Guard | None = None
 
 
 @dataclass(frozen=True)
@@ -87,14 +88,28 @@ def _type_config(raw: Any, where: str) -> TypeConfig:
         raise ConfigError(
             f"matching.yaml {where}: need 0 < suspect ({suspect}) <= auto_merge ({auto}) <= 1"
         )
-    try:
-        guard = tuple(tuple((str(k), int(v)) for k, v in alt.items())
-                      for alt in raw.get("model_guard") or [])
-    except (AttributeError, TypeError, ValueError) as exc:
-        raise ConfigError(f"matching.yaml {where}.model_guard: expected a list of "
-                          "{comparison: level} mappings") from exc
     return TypeConfig(auto, suspect, _rules(raw.get("strong_rules"), f"{where}.strong_rules"),
-                      _rules(raw.get("weak_rules"), f"{where}.weak_rules"), training, guard)
+                      _rules(raw.get("weak_rules"), f"{where}.weak_rules"), training,
+                      _guard(raw.get("guard"), f"{where}.guard"))
+
+
+def _guard(raw: Any, where: str) -> Guard | None:
+    if raw is None:
+        return None
+    try:
+        guard = Guard(
+            min_weight=float(raw["min_weight"]),
+            min_fields=int(raw.get("min_fields", 2)),
+            distinct=tuple(str(c) for c in raw.get("distinct") or ()),
+            shared=tuple(str(c) for c in raw.get("shared") or ()),
+        )
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise ConfigError(f"matching.yaml {where}: expected {{min_weight, min_fields, "
+                          f"distinct: [...], shared: [...]}}, got {raw!r}") from exc
+    if guard.min_weight <= 0 or guard.min_fields < 1 or not guard.distinct:
+        raise ConfigError(f"matching.yaml {where}: need min_weight > 0, min_fields >= 1 "
+                          f"and at least one distinct field, got {raw!r}")
+    return guard
 
 
 def load_engine_config(config_dir: Path = DEFAULT_CONFIG_DIR) -> EngineConfig:
