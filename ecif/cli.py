@@ -165,8 +165,12 @@ def train(files: tuple[Path, ...], encoding: str, model_dir: Path | None) -> Non
     started = time.perf_counter()
     models = train_files(list(files), config=config, config_dir=settings.config_dir,
                          encoding=encoding)
+    from matching.engine.training import report_lines
+
     for model in models.values():
         click.echo(f"trained {model.version} on {model.records} records -> {config.model_dir}")
+        for line in report_lines(model.version.split("-")[0], model.plan, model.calibration):
+            click.echo(line)
     click.echo(f"training took {time.perf_counter() - started:.1f}s")
 
 

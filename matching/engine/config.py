@@ -23,11 +23,29 @@ class Rule:
 
 @dataclass(frozen=True)
 class Training:
+    """How a model is trained; the rules are candidates, chosen per deployment
+    by :func:`matching.engine.training.plan_training`."""
+
     seed: int
     u_max_pairs: int
     prior_rules: tuple[tuple[str, ...], ...]
     prior_recall: float
     em_blocking: tuple[tuple[str, ...], ...]
+    #: a rule whose columns fewer than this share of records hold is left out
+    min_fill: float = 0.01
+    #: an EM block needs at least this many pairs
+    em_min_pairs: int = 100
+    #: EM on a larger block samples this many pairs (Splink's max_pairs)
+    em_max_pairs: int = 5_000_000
+    #: a blocking rule adding more comparisons than this per record is left out
+    max_comparisons_per_record: float = 50.0
+    #: the suspect threshold is lowered until the pairs below it hold at most this
+    #: share of the matches the model expects among the blocked pairs
+    missed_share: float = 0.002
+    #: blocking recall probes: a column alone adding more than this per record is
+    #: too loose to probe with; the sample is sized to this many probe pairs
+    probe_max_per_record: float = 500.0
+    probe_max_pairs: int = 500_000
 
 
 @dataclass(frozen=True)
@@ -52,6 +70,10 @@ class EngineConfig:
 
     def for_type(self, customer_type: str) -> TypeConfig:
         return self.person if customer_type == "P" else self.organisation
+
+
+_TRAINING_OPTIONS = ("min_fill", "em_min_pairs", "em_max_pairs", "max_comparisons_per_record",
+                     "missed_share", "probe_max_per_record", "probe_max_pairs")
 
 
 def _rules(raw: Any, where: str) -> tuple[Rule, ...]:
@@ -79,6 +101,7 @@ def _type_config(raw: Any, where: str) -> TypeConfig:
             prior_rules=tuple(tuple(str(c) for c in r) for r in tr["prior_rules"]),
             prior_recall=float(tr["prior_recall"]),
             em_blocking=tuple(tuple(str(c) for c in r) for r in tr["em_blocking"]),
+            **{k: type(getattr(Training, k))(tr[k]) for k in _TRAINING_OPTIONS if k in tr},
         )
     except (KeyError, TypeError, ValueError) as exc:
         raise ConfigError(
@@ -102,6 +125,8 @@ def _guard(raw: Any, where: str) -> Guard | None:
             min_fields=int(raw.get("min_fields", 2)),
             distinct=tuple(str(c) for c in raw.get("distinct") or ()),
             shared=tuple(str(c) for c in raw.get("shared") or ()),
+            veto_weight=float(raw.get("veto_weight", raw["min_weight"])),
+            overrule_fields=int(raw.get("overrule_fields", 3)),
         )
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise ConfigError(f"matching.yaml {where}: expected {{min_weight, min_fields, "

@@ -9,14 +9,23 @@ threshold on shared evidence alone. So a machine merge also needs evidence
 the model can check on any data, whatever fields it holds:
 
 - **no field disagrees**: no comparison's weight (with its term-frequency
-  adjustment) is at or below ``-min_weight``; the model found a strong
-  reason against, and the agreement elsewhere may be correlated;
+  adjustment) is at or below ``-veto_weight``; the model found a strong
+  reason against, and the agreement elsewhere may be correlated. Unless
+  ``overrule_fields`` independent fields agree: then one disagreement is a
+  keying error or a change (a new legal representative, a moved person),
+  not a different customer (FEBRL's duplicates: another name, the same
+  social security number, birth date and address);
 - **enough independent fields agree**: at least ``min_fields`` fields with a
   weight of ``min_weight`` or more, the ``shared`` fields (what a household
   or a group of companies shares) counting together as one;
 - **one of them tells people apart**: one agreeing field is ``distinct``
   (for persons the name or the identity number; no two members of a
   household share either).
+
+Twins of the other sex (Daniel / Danielle: one surname, birth date and
+home, given names a letter or two apart) are kept apart by the gender, an
+exclusive attribute of model pairs in clustering (cluster.py), not here:
+no chain of model pairs may join a man and a woman either.
 
 Weights are read from the scored pairs (Splink's ``mw_*`` columns), so the
 guard follows whatever the model learned on the deployment's data; the
@@ -36,7 +45,7 @@ __all__ = ["Guard", "field_weights", "guard_holds"]
 
 @dataclass(frozen=True)
 class Guard:
-    #: bits: a field agrees at this weight or more, disagrees at minus this or less
+    #: bits: a field agrees at this weight or more
     min_weight: float = 6.0
     #: independent agreeing fields needed (the shared ones counting as one)
     min_fields: int = 2
@@ -44,6 +53,10 @@ class Guard:
     distinct: tuple[str, ...] = ()
     #: fields a household (group of companies) may share: together one field
     shared: tuple[str, ...] = ()
+    #: bits: a field at minus this or less vetoes the merge ...
+    veto_weight: float = 6.0
+    #: ... unless this many independent fields agree (0: never overruled)
+    overrule_fields: int = 3
 
 
 def field_weights(pairs: pa.Table) -> dict[str, np.ndarray]:
@@ -78,7 +91,7 @@ def guard_holds(pairs: pa.Table, guard: Guard | None) -> np.ndarray:
     shared = np.zeros(n, dtype=bool)
     distinct = np.zeros(n, dtype=bool)
     for name, w in weights.items():
-        veto |= w <= -guard.min_weight
+        veto |= w <= -guard.veto_weight
         agrees = w >= guard.min_weight
         if name in guard.shared:
             shared |= agrees
@@ -87,4 +100,6 @@ def guard_holds(pairs: pa.Table, guard: Guard | None) -> np.ndarray:
         if name in guard.distinct:
             distinct |= agrees
     independent += shared
+    if guard.overrule_fields:
+        veto &= independent < guard.overrule_fields
     return ~veto & (independent >= guard.min_fields) & distinct

@@ -132,7 +132,7 @@ def run_matching(backend: Backend, std_table: str, config: EngineConfig,
         backend.create_table(table, features_sql(std_table, extra))
         n = backend.count(table)
         ids.append(backend.fetch_arrow(
-            "SELECT unique_id, customer_type, resident_id_or_code, branch_state FROM ("
+            "SELECT unique_id, customer_type, resident_id_or_code, branch_state, gender FROM ("
             + _exclusive_sql(ctype, table) + ")").to_pandas())
         if n == 0:
             continue
@@ -147,7 +147,7 @@ def run_matching(backend: Backend, std_table: str, config: EngineConfig,
         if model is None:
             raise ConfigError(f"no trained {table} model; run `ecif train` on data with {table}")
         versions[ctype] = model.version
-        scored = predict_pairs(backend, table, model, tcfg.suspect, focus)
+        scored = predict_pairs(backend, table, model, model.suspect(tcfg.suspect), focus)
         pairs = scored.as_pyarrow_table()
         pair_tables.append(pairs.append_column(
             "customer_type", pa.array([ctype] * pairs.num_rows, pa.string())))
@@ -196,6 +196,7 @@ def run_matching(backend: Backend, std_table: str, config: EngineConfig,
         exclusive=[records["customer_type"].to_numpy(object),
                    records["resident_id_or_code"].to_numpy(object),
                    records["branch_state"].to_numpy(object)],
+        exclusive_model=[records["gender"].to_numpy(object)],
         cannot_link=cannot, max_cluster_size=config.max_cluster_size,
     )
     timings["cluster"] = time.perf_counter() - t0
@@ -223,7 +224,8 @@ def run_matching(backend: Backend, std_table: str, config: EngineConfig,
         else pa.table({})
     rule_pairs = all_edges.loc[all_edges["tier"] == TIER_RULE,
                                ["unique_id_l", "unique_id_r", "rule"]].reset_index(drop=True)
-    return MatchResult(records.drop(columns=["cluster_index", "resident_id_or_code"]), tasks,
+    return MatchResult(records.drop(columns=["cluster_index", "resident_id_or_code", "gender"]),
+                       tasks,
                        pairs_all, rule_pairs, versions, counts, timings)
 
 
@@ -258,12 +260,13 @@ def _member_edges(members: pd.DataFrame | None) -> pd.DataFrame:
 
 
 def _exclusive_sql(ctype: str, table: str) -> str:
-    """Per record: the identifier two records may not differ in, and the branch key."""
+    """Per record: the identifier two records may not differ in, the branch state,
+    and the gender (which model pairs may not join)."""
     if ctype == "P":
         return (f"SELECT unique_id, customer_type, resident_id AS resident_id_or_code, "
-                f"CAST(NULL AS VARCHAR) AS branch_state FROM {table}")
+                f"CAST(NULL AS VARCHAR) AS branch_state, gender FROM {table}")
     return (f"SELECT unique_id, customer_type, org_code AS resident_id_or_code, "
-            f"branch_state FROM {table}")
+            f"branch_state, CAST(NULL AS VARCHAR) AS gender FROM {table}")
 
 
 def _positions(index: pd.Index, ids: pd.Series) -> np.ndarray:

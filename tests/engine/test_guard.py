@@ -50,11 +50,24 @@ def test_two_fields_but_none_distinct_do_not_pass() -> None:
     assert holds(name=4.5, birth_date=9.2, id=16.3)  # the ID tells them apart: passes
 
 
-def test_a_strong_disagreement_vetoes() -> None:
-    """Daniel / Danielle: names near, one birth date, one home, genders differ."""
-    assert holds(name=12.0, birth_date=9.2, address=16.4, gender=1.0)
-    assert not holds(name=12.0, birth_date=9.2, address=16.4, gender=-11.6)
-    assert holds(name=12.0, birth_date=9.2, address=16.4, gender=-5.9)  # above -min_weight
+def test_a_strong_disagreement_vetoes_a_merge_on_two_fields() -> None:
+    """A head office and its branch, neither with a code: one name, one building
+    and landline; the legal representative (the branch's person in charge) differs."""
+    org = Guard(min_weight=6, min_fields=2, distinct=("org_core", "org_code"),
+                shared=("org_region", "phone", "address", "legal_rep"))
+    base = {"org_core": 12.4, "org_region": 7.7, "phone": 12.6, "address": 12.4}
+    assert holds(org, **base, legal_rep=11.9)
+    assert not holds(org, **base, legal_rep=-6.25)
+    assert holds(org, **base, legal_rep=-5.9)  # above -veto_weight
+
+
+def test_three_independent_fields_overrule_one_disagreement() -> None:
+    """FEBRL's duplicates: another name, the same SSN, birth date and address."""
+    assert holds(name=-6.3, id=13.4, birth_date=12.9, address=13.6)
+    assert not holds(name=-6.3, id=13.4, address=13.6)
+    never = Guard(min_weight=6, min_fields=2, distinct=("name", "id"),
+                  shared=("address",), overrule_fields=0)
+    assert not holds(never, name=-6.3, id=13.4, birth_date=12.9, address=13.6)
 
 
 def test_the_term_frequency_adjustment_counts() -> None:
