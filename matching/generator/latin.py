@@ -64,7 +64,8 @@ class LatinParams:
     name_order: float = _rate(0.1, "error", "surname first (SMITH WILLIAM, Smith, William)")
     gender_missing: float = _rate(0.05, "error", "gender left empty")
     birth_missing: float = _rate(0.05, "error", "birth date left empty")
-    birth_typo: float = _rate(0.04, "error", "one digit of the birth date changed")
+    birth_typo: float = _rate(0.04, "error", "one digit of the month or day changed (an "
+                              "impossible date is keyed as it is)")
     birth_day_month_swap: float = _rate(0.02, "error", "day and month swapped (day <= 12)")
     place_missing: float = _rate(0.05, "error", "birth place and postcode left empty")
     place_typo: float = _rate(0.04, "error", "one letter of the birth place changed")

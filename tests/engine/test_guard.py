@@ -143,6 +143,8 @@ DIFFERENT = [
      _p("B", "张子杰", birth_date="2001-05-03")),
     ("twins, neither with an ID", _p("A", "张子豪", birth_date="2001-05-03", gender="M"),
      _p("B", "张子杰", birth_date="2001-05-03", gender="M")),
+    ("placeholder names, one mobile and home", _p("A", "张先生"),
+     _p("B", "张先生", system="TELE")),
 ]
 
 SAME = [
