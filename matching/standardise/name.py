@@ -219,8 +219,8 @@ def _han_name(text: str, script: str, valid: bool) -> PersonName:
     cut = 2 if len(text) >= 3 and text[:2] in COMPOUND_SURNAMES else 1
     surname, given = text[:cut], text[cut:]
     if valid and _PLACEHOLDER.fullmatch(text):  # 张先生, 王女士, 李某: no one's name
-        surname = None if text in _STAND_INS else surname
-        return PersonName(text, None, surname, None, None, script, _PLACEHOLDER_ISSUE)
+        held = None if text in _STAND_INS else surname
+        return PersonName(text, None, held, None, None, script, _PLACEHOLDER_ISSUE)
     reading = SURNAME_READINGS.get(surname)
     key = _pinyin_key(text) if reading is None else reading + _pinyin_key(given)
     if not valid:
