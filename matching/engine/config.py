@@ -45,7 +45,7 @@ class Training:
     #: blocking recall probes: a column alone adding more than this per record is
     #: too loose to probe with; the sample is sized to this many probe pairs
     probe_max_per_record: float = 500.0
-    probe_max_pairs: int = 500_000
+    probe_max_pairs: int = 1_000_000
 
 
 @dataclass(frozen=True)

@@ -159,7 +159,8 @@ def calibrate(backend: Backend, table: str, model: TrainedModel, cfg: TypeConfig
         *model.splink["blocking_rules_to_generate_predictions"],
         *({"blocking_rule": sql, "sql_dialect": backend.db_api.sql_dialect.sql_dialect_str}
           for sql in probes)]
-    pred = predict_pairs(backend, table, replace(model, splink=splink), 0.0)
+    # pairs under 0.0001 add nothing to the sums below (a million of them: 100)
+    pred = predict_pairs(backend, table, replace(model, splink=splink), 0.0001)
     bins = backend.fetch_arrow(
         f"SELECT CAST(match_key AS INTEGER) < {len(chosen)} AS blocked, "
         f"floor(match_weight * 4) / 4 AS w, count(*) AS n, sum(match_probability) AS p "

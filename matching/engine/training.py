@@ -228,9 +228,11 @@ def probe_rules(backend: Backend, table: str, plan: dict[str, Any], tr: Training
         return [], 0.0
     share = min(1.0, tr.probe_max_pairs / (2 * total))
     cut = max(1, int(share * 10_000))
-    sample = (f"(abs(hash(l.unique_id)) % 10000 < {cut} "
-              f"OR abs(hash(r.unique_id)) % 10000 < {cut})")
-    return [f"l.{c} = r.{c} AND {sample}" for c in kept], cut / 10_000
+    # one rule per side, each filtering one table before the join (a filter on
+    # both sides at once would run after it); the second rule adds the pairs
+    # whose sampled record sits on the right
+    return [f"l.{c} = r.{c} AND abs(hash({side}.unique_id)) % 10000 < {cut}"
+            for c in kept for side in ("l", "r")], cut / 10_000
 
 
 def report_lines(kind: str, plan: dict[str, Any], calibration: dict[str, float]) -> list[str]:
