@@ -113,7 +113,7 @@ ID_TWIN = "110105200105030056"   # his twin brother
 
 
 def _scored(model: TrainedModel, left: Record, right: Record) -> pa.Table:
-    """The pair scored by ``model``, among 100,000 other records with values of
+    """The pair scored by ``model``, among 30,000 other records with values of
     their own, so that the pair's values get a term frequency as in real data."""
     db = DuckDBBackend(threads=1)
     db.con.register("pair_std", pa.table({c: pa.array([left.get(c), right.get(c)], pa.string())
@@ -123,7 +123,7 @@ def _scored(model: TrainedModel, left: Record, right: Record) -> pa.Table:
             "mobile": "'139' || lpad(CAST(i AS VARCHAR), 8, '0')", "address": "'addr' || i"}
     others = ", ".join(f"{fill.get(c, 'NULL')}::VARCHAR AS {c}" for c in OUTPUT_COLUMNS)
     db.create_table("hand_std", f"SELECT * FROM pair_std UNION ALL "
-                                f"SELECT {others} FROM range(100000) t(i)")
+                                f"SELECT {others} FROM range(30000) t(i)")
     db.create_table("hand", person_features_sql("hand_std"))
     splink = copy.deepcopy(model.splink)
     splink["blocking_rules_to_generate_predictions"] = [{
