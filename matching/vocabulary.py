@@ -87,7 +87,6 @@ class IngestStatus(StrEnum):
 class CustomerStatus(StrEnum):
     ACTIVE = "active"
     MERGED = "merged"  # a tombstone: ``merged_into`` names the survivor
-    DEACTIVATED = "deactivated"
 
 
 class EventType(StrEnum):
