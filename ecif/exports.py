@@ -96,8 +96,8 @@ def export_tasks(engine: Engine, out: Path) -> int:
         "SELECT t.id AS task_id, t.task_type, t.status, s.source_system, "
         "s.source_customer_id, l.customer_no FROM review_task t "
         "JOIN task_member m ON m.task_id = t.id JOIN source_record s ON s.id = m.record_id "
-        "LEFT JOIN link l ON l.record_id = s.id WHERE t.status = :open "
-        "ORDER BY t.id, s.source_system, s.source_customer_id"), {"open": TaskStatus.OPEN})
+        "LEFT JOIN link l ON l.record_id = s.id WHERE t.status = :task_status "
+        "ORDER BY t.id, s.source_system, s.source_customer_id"), {"task_status": TaskStatus.OPEN})
 
 
 def parse_since(value: str) -> datetime:

@@ -28,18 +28,18 @@ def check_invariants(conn: Connection, watermark: int | None = None) -> list[str
     if n:
         problems.append(f"{n} source record(s) linked to no customer")
     n = _count(conn, "SELECT count(*) AS n FROM link l JOIN customer c "
-                     "ON c.customer_no = l.customer_no WHERE c.status <> :active",
-               {"active": CustomerStatus.ACTIVE})
+                     "ON c.customer_no = l.customer_no WHERE c.status <> :live",
+               {"live": CustomerStatus.ACTIVE})
     if n:
         problems.append(f"{n} link(s) to a customer that is not active")
-    n = _count(conn, "SELECT count(*) AS n FROM customer c WHERE c.status = :active AND "
+    n = _count(conn, "SELECT count(*) AS n FROM customer c WHERE c.status = :live AND "
                      "NOT EXISTS (SELECT 1 FROM link l WHERE l.customer_no = c.customer_no)",
-               {"active": CustomerStatus.ACTIVE})
+               {"live": CustomerStatus.ACTIVE})
     if n:
         problems.append(f"{n} active customer(s) without records")
     n = _count(conn, "SELECT count(*) AS n FROM customer c LEFT JOIN customer t "
-                     "ON t.customer_no = c.merged_into WHERE c.status = :merged "
-                     "AND t.customer_no IS NULL", {"merged": CustomerStatus.MERGED})
+                     "ON t.customer_no = c.merged_into WHERE c.status = :tombstone "
+                     "AND t.customer_no IS NULL", {"tombstone": CustomerStatus.MERGED})
     if n:
         problems.append(f"{n} tombstone(s) pointing at no customer")
     for judgement, op, words in ((Judgement.MUST_LINK, "<>", "apart despite a must-link"),

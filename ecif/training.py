@@ -40,5 +40,6 @@ def train_store(engine: Engine, config: EngineConfig,
         for model in models.values():
             saved = save_version(conn, model, actor=BATCH,
                                  counts={"records": model.records, "source": "ecif train"})
-            state = "active" if saved.activated else f"saved; pinned {saved.kept} stays active"
+            state = ("now the one in use" if saved.activated
+                     else f"saved; pinned {saved.kept} stays in use")
             yield f"trained {model.version} on {model.records} records ({state})"

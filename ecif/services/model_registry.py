@@ -61,7 +61,7 @@ def save_version(conn: Connection, model: TrainedModel, *, actor: Actor,
     if activated:
         _activate(conn, ctype, model.version, pin=False)
     audit(conn, actor, "model_saved", "trained_model", model.version,
-          after={"customer_type": ctype, "records": model.records, "active": activated},
+          after={"customer_type": ctype, "records": model.records, "activated": activated},
           counts=counts, kept_pinned=pinned)
     return SaveResult(model.version, activated, pinned)
 
@@ -98,7 +98,7 @@ def use_version(conn: Connection, version: str, *, actor: Actor) -> str:
         TrainedModelVersion.active.is_(True))).scalar()
     _activate(conn, row.customer_type, version, pin=True)
     audit(conn, actor, "model_pinned", "trained_model", version,
-          before={"active": before}, after={"active": version, "pinned": True})
+          before={"active_version": before}, after={"active_version": version, "pinned": True})
     return str(row.customer_type)
 
 

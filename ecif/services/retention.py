@@ -35,8 +35,8 @@ def prune_pairs(conn: Connection) -> int:
         "JOIN link la ON la.record_id = a.id JOIN link lb ON lb.record_id = b.id "
         "WHERE la.customer_no <> lb.customer_no "
         "AND NOT EXISTS (SELECT 1 FROM task_member m JOIN review_task t ON t.id = m.task_id "
-        "  WHERE t.status = :open AND m.record_id IN (a.id, b.id)) "
+        "  WHERE t.status = :task_status AND m.record_id IN (a.id, b.id)) "
         "AND NOT EXISTS (SELECT 1 FROM decision d WHERE d.deleted_at IS NULL "
         "  AND d.left_key = p.left_key AND d.right_key = p.right_key))"),
-        {"open": TaskStatus.OPEN}).rowcount or 0
+        {"task_status": TaskStatus.OPEN}).rowcount or 0
     return int(older) + int(apart)
