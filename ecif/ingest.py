@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
-from sqlalchemy import Connection, Engine, MetaData, Table, select, text
+from sqlalchemy import Connection, Engine, MetaData, Table, Text, select, text, type_coerce
 from sqlalchemy.engine import make_url
 
 from ecif.bulk import analyze, in_batches, insert_rows, read_frame, table_of, update_rows, utc_key
@@ -29,6 +29,7 @@ from matching.exceptions import InputFileError
 from matching.sources import read_source_chunks
 from matching.standardise.batch import StandardisedChunk, standardise_chunks
 from matching.standardise.columns import INPUT_COLUMNS
+from matching.vocabulary import IngestStatus, RunStatus
 from models.base import utcnow
 from models.batch import BatchRun
 from models.db import make_engine, require_current_schema
@@ -128,7 +129,9 @@ def _pull_chunks(src: Engine, table: str, since: str) -> Iterator[pd.DataFrame]:
     try:
         source = Table(table, MetaData(), autoload_with=src)
     except Exception as exc:
-        raise InputFileError(f"source table {table!r}: cannot be read: {exc}") from exc
+        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()
+        raise InputFileError(f"source table {table!r} at {_safe_url(str(src.url))}: cannot "
+                             f"be read: {reason[0] if reason else type(exc).__name__}") from exc
     missing = [c for c in ("source_system", "source_customer_id", "customer_type", "name",
                            "updated_at") if c not in source.c]
     if missing:
@@ -150,7 +153,8 @@ def _pull_chunks(src: Engine, table: str, since: str) -> Iterator[pd.DataFrame]:
 def _no_unfinished_batch(engine: Engine) -> None:
     """A batch run that crashed works on the records as they were: finish it first."""
     with engine.connect() as conn:
-        run = conn.execute(select(BatchRun.id).where(BatchRun.status == "running")).scalar()
+        run = conn.execute(select(BatchRun.id).where(BatchRun.status == RunStatus.RUNNING)
+                           ).scalar()
     if run is not None:
         raise JobBusy(f"batch run {run} did not finish; run `ecif batch` to finish it "
                       "before ingesting more")
@@ -167,8 +171,8 @@ class _Loader:
         self.summary = IngestSummary()
         with engine.begin() as conn:
             run_id = conn.execute(
-                table_of(IngestRun).insert().values(source=source, status="running",
-                                                    started_at=utcnow(), counts="{}")
+                table_of(IngestRun).insert().values(source=source, status=IngestStatus.RUNNING,
+                                                    started_at=utcnow(), counts={})
             ).inserted_primary_key
         assert run_id is not None
         self.summary.ingest_id = int(run_id[0])
@@ -210,8 +214,8 @@ class _Loader:
         with self.engine.begin() as conn:
             conn.execute(table_of(IngestRun).update()
                          .where(IngestRun.id == self.summary.ingest_id)
-                         .values(status="done", finished_at=utcnow(),
-                                 counts=json.dumps(self.summary.as_dict(), ensure_ascii=False)))
+                         .values(status=IngestStatus.DONE, finished_at=utcnow(),
+                                 counts=self.summary.as_dict()))
         return self.summary
 
     def _rejects(self, conn: Connection, bad: pd.DataFrame, name: str) -> None:
@@ -250,7 +254,8 @@ class _Loader:
 
         existing: pd.DataFrame = pd.concat([read_frame(conn, select(
             SourceRecord.id, SourceRecord.record_key, SourceRecord.updated_at,
-            SourceRecord.version, SourceRecord.raw, SourceRecord.ingest_id,
+            SourceRecord.version, type_coerce(SourceRecord.raw, Text).label("raw"),
+            SourceRecord.ingest_id,
         ).where(SourceRecord.record_key.in_(keys))) for keys in in_batches(
             frame["record_key"].tolist())], ignore_index=True)
         merged = frame.merge(existing.add_prefix("old_"), how="left",
