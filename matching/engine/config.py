@@ -41,7 +41,7 @@ class Training:
     max_comparisons_per_record: float = 50.0
     #: the suspect threshold is lowered until the pairs below it hold at most this
     #: share of the matches the model expects among the blocked pairs
-    missed_share: float = 0.002
+    missed_share: float = 0.005
     #: blocking recall probes: a column alone adding more than this per record is
     #: too loose to probe with; the sample is sized to this many probe pairs
     probe_max_per_record: float = 500.0

@@ -21,12 +21,13 @@ The configuration lists candidates; the data decides which are used:
 Pair counts for the prior and EM rules are exact and cheap (the sum of
 C(n, 2) over the groups of equal values, one GROUP BY); the blocking rules'
 marginal counts come from Splink (exact up to 200,000 records, else from
-Splink's record sample).
+Splink's record sample: a share of sqrt(200,000 / records) on each side).
 """
 
 from __future__ import annotations
 
 import re
+import warnings
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -180,10 +181,15 @@ def _blocking_checks(backend: Backend, table: str, blocking: Sequence[Sequence[s
     filled = [tuple(cols) for cols in blocking if _rule_fill(fill, cols) >= tr.min_fill]
     counts: dict[tuple[str, ...], int] = {}
     if filled:
-        got = count_comparisons_from_blocking_rules(
-            backend.register(table), blocking_rules=[block_on(*c) for c in filled],
-            link_type="dedupe_only", unique_id_column_name="unique_id",
-            record_sample_proportion=1.0 if records <= _EXACT_COUNT_MAX else 0.05)
+        # above _EXACT_COUNT_MAX records Splink samples records on each side: a pair
+        # is counted with the square of the share, so the share shrinks slowly
+        share = min(1.0, (_EXACT_COUNT_MAX / max(records, 1)) ** 0.5)
+        with warnings.catch_warnings():  # "based on few sampled comparisons": a budget
+            warnings.simplefilter("ignore", UserWarning)  # check needs no more
+            got = count_comparisons_from_blocking_rules(
+                backend.register(table), blocking_rules=[block_on(*c) for c in filled],
+                link_type="dedupe_only", unique_id_column_name="unique_id",
+                record_sample_proportion=share)
         counts = {c: int(r["marginal_comparison_count"]) for c, r in zip(filled, got,
                                                                            strict=True)}
     budget = tr.max_comparisons_per_record * max(records, 1)
