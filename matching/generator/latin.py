@@ -160,14 +160,9 @@ def _people(rng: np.random.Generator, n: int, params: LatinParams) -> _People:
     places = _places()
     place_ix = rng.integers(0, len(places), n)
     place = places[place_ix]
-    postcode = np.array([f"{(i * 7919 + 1009) % 90000 + 10000:05d}" for i in place_ix.tolist()],
-                        dtype=object)
-    postcode = postcode.copy()
     # one place holds several postcodes: a person's is one of three
-    shift = rng.integers(0, 3, n)
-    postcode = np.array([f"{(int(p) + 37 * s - 10000) % 90000 + 10000:05d}"
-                         for p, s in zip(postcode.tolist(), shift.tolist(), strict=True)],
-                        dtype=object)
+    code = (place_ix * 7919 + 1009 + 37 * rng.integers(0, 3, n)) % 90000 + 10000
+    postcode = np.array([f"{c:05d}" for c in code.tolist()], dtype=object)
     trap = np.full(n, "", dtype=object)
     order = rng.permutation(n)
     at = 0
