@@ -118,10 +118,13 @@ def train_model(backend: Backend, table: str, customer_type: str, cfg: TypeConfi
         [block_on(*cols) for cols in plan.used("prior_rules")], recall=tr.prior_recall
     )
     linker.training.estimate_u_using_random_sampling(max_pairs=tr.u_max_pairs, seed=tr.seed)
+    sizes = {tuple(r["columns"]): int(r["pairs"]) for r in plan.as_json()["em_blocks"]}
     for cols in plan.used("em_blocks"):
+        # Splink samples a block to max_pairs after a counting pass: only when needed
+        big = sizes.get(tuple(cols), 0) > tr.em_max_pairs
         linker.training.estimate_parameters_using_expectation_maximisation(
             block_on(*cols), estimate_without_term_frequencies=False,
-            max_pairs=tr.em_max_pairs
+            max_pairs=tr.em_max_pairs if big else None
         )
     splink_dict = _stable(linker.misc.save_model_to_json())
     model = TrainedModel(
