@@ -9,10 +9,11 @@ The configuration lists candidates; the data decides which are used:
   least one pair; none at all is a :class:`TrainingError`, never Splink's
   ``log2(0)``;
 - **EM blocks**: candidates in order, each kept when its columns are filled,
-  it yields between ``em_min_pairs`` and ``em_max_pairs`` comparisons and it
-  lets EM estimate a comparison no block kept so far can (Splink estimates
-  no comparison whose columns the block uses); none at all is a
-  :class:`TrainingError`;
+  it yields at least ``em_min_pairs`` comparisons (on a small store where
+  none does: at least one) and it lets EM estimate a comparison no block
+  kept so far can (Splink estimates no comparison whose columns the block
+  uses); a block over ``em_max_pairs`` is sampled to that size; none at all
+  is a :class:`TrainingError`;
 - **blocking rules for prediction**: candidates whose columns are filled,
   counted with Splink's ``count_comparisons_from_blocking_rules``; a rule
   adding more than ``max_comparisons_per_record`` comparisons per record is
@@ -148,25 +149,18 @@ def plan_training(backend: Backend, table: str, kind: str, tr: Training,
 
     estimable = {c for c, cols in comps.items() if any(fill.get(x, 0) >= tr.min_fill
                                                        for x in cols)}
-    covered: set[str] = set()
-    em = []
-    for cols in tr.em_blocking:
-        f = _rule_fill(fill, cols)
-        if f < tr.min_fill:
-            em.append(RuleCheck(tuple(cols), f, 0, False, "columns empty"))
-            continue
-        n = _pair_count(backend, table, cols)
-        adds = {c for c in estimable - covered if not comps[c] & set(cols)}
-        why = ("too few pairs" if n < tr.em_min_pairs else
-               "adds no comparison to estimate" if not adds else "")
-        if not why:
-            covered |= adds
-        em.append(RuleCheck(tuple(cols), f, n, not why, why))
-    if not any(r.used for r in em):
+    sizes = {tuple(cols): (_rule_fill(fill, cols), _pair_count(backend, table, cols)
+                           if _rule_fill(fill, cols) >= tr.min_fill else 0)
+             for cols in tr.em_blocking}
+    # a small store may have no block of em_min_pairs: then any block with a pair
+    for least in (tr.em_min_pairs, 1):
+        em, covered = _em_blocks(tr, sizes, comps, estimable, least)
+        if any(r.used for r in em):
+            break
+    else:
         raise TrainingError(
-            f"cannot train the {kind} model on {records:,} records: no EM block yields "
-            f"{tr.em_min_pairs} pairs or more (tried {_describe(em)}; fields held: "
-            f"{_held(fill)})")
+            f"cannot train the {kind} model on {records:,} records: no EM block finds a "
+            f"pair (tried {_describe(em)}; fields held: {_held(fill)})")
 
     checks = _blocking_checks(backend, table, blocking, fill, tr, records)
     if not any(r.used for r in checks):
@@ -174,6 +168,25 @@ def plan_training(backend: Backend, table: str, kind: str, tr: Training,
                             f"(tried {_describe(checks)}; fields held: {_held(fill)})")
     return TrainingPlan(records, fill, tuple(prior), tuple(em), tuple(checks),
                         tuple(sorted(estimable - covered)))
+
+
+def _em_blocks(tr: Training, sizes: dict[tuple[str, ...], tuple[float, int]],
+               comps: dict[str, set[str]], estimable: set[str], least: int
+               ) -> tuple[list[RuleCheck], set[str]]:
+    covered: set[str] = set()
+    em = []
+    for cols in tr.em_blocking:
+        f, n = sizes[tuple(cols)]
+        if f < tr.min_fill:
+            em.append(RuleCheck(tuple(cols), f, 0, False, "columns empty"))
+            continue
+        adds = {c for c in estimable - covered if not comps[c] & set(cols)}
+        why = ("no pair" if n == 0 else "too few pairs" if n < least else
+               "adds no comparison to estimate" if not adds else "")
+        if not why:
+            covered |= adds
+        em.append(RuleCheck(tuple(cols), f, n, not why, why))
+    return em, covered
 
 
 def _blocking_checks(backend: Backend, table: str, blocking: Sequence[Sequence[str]],
