@@ -130,11 +130,12 @@ def read_frame(conn: Connection, query: Any,
 
 
 def utc_key(values: Iterable[str | None]) -> pd.Series:
-    """Comparable UTC text for ISO 8601 times; a time without offset is China time
-    (+08:00); a missing time sorts first ('')."""
+    """Comparable UTC text for ISO 8601 times, to the microsecond
+    (``YYYY-MM-DDTHH:MM:SS.ffffff``); a time without offset is China time (+08:00);
+    a missing time sorts first ('')."""
     s = pd.Series(list(values), dtype=object).fillna("").astype(str)
     naive = s.str.len().gt(0) & ~s.str.contains(r"(?:[+-]\d\d:?\d\d|Z)$", regex=True)
     s = s.where(~naive, s + "+08:00")
     parsed = pd.to_datetime(s.where(s.str.len().gt(0)), format="ISO8601", utc=True,
                             errors="coerce")
-    return parsed.dt.strftime("%Y-%m-%dT%H:%M:%S").fillna("")
+    return parsed.dt.strftime("%Y-%m-%dT%H:%M:%S.%f").fillna("")

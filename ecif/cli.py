@@ -282,16 +282,6 @@ def init() -> None:
         click.echo(f"database {engine.url.render_as_string()} at schema revision {revision}")
 
 
-def _progress(label: str) -> Callable[[str, int], None] | None:
-    if not sys.stderr.isatty():
-        return None
-
-    def show(name: str, rows: int) -> None:
-        click.echo(f"\r{label} {name}: {rows:,} rows", err=True, nl=False)
-
-    return show
-
-
 @main.command()
 @click.argument("files", nargs=-1, type=click.Path(path_type=Path))
 @click.option("--encoding", default="utf-8", show_default=True,
@@ -305,6 +295,7 @@ def ingest(files: tuple[Path, ...], encoding: str, from_db: str | None, table: s
            workers: int | None) -> None:
     """Load source records; rows failing admission go to the exceptions table."""
     from ecif.ingest import ingest_database, ingest_files
+    from ecif.progress import ProgressDisplay
 
     settings = load_settings()
     started = time.perf_counter()
@@ -312,19 +303,21 @@ def ingest(files: tuple[Path, ...], encoding: str, from_db: str | None, table: s
         raise ECIFError("--from-db needs --table and no FILE arguments")
     if not from_db and not files:
         raise ECIFError("no FILE given (or use --from-db URL --table T)")
+    display = ProgressDisplay()
     with _store(settings.database_url) as engine:
-        if from_db:
-            summary = ingest_database(engine, from_db, str(table),
-                                      config_dir=settings.config_dir,
-                                      workers=workers or settings.workers,
-                                      progress=_progress("pulling"))
-        else:
-            summary = ingest_files(engine, files, encoding=encoding,
-                                   config_dir=settings.config_dir,
-                                   workers=workers or settings.workers,
-                                   progress=_progress("ingesting"))
-    if sys.stderr.isatty():
-        click.echo("", err=True)
+        try:
+            if from_db:
+                summary = ingest_database(engine, from_db, str(table),
+                                          config_dir=settings.config_dir,
+                                          workers=workers or settings.workers,
+                                          progress=display)
+            else:
+                summary = ingest_files(engine, files, encoding=encoding,
+                                       config_dir=settings.config_dir,
+                                       workers=workers or settings.workers,
+                                       progress=display)
+        finally:
+            display.close()
     click.echo(f"ingest {summary.ingest_id}: {summary.read} rows read: {summary.new} new, "
                f"{summary.updated} updated, {summary.unchanged} unchanged, {summary.stale} "
                f"older versions ignored, {summary.rejected} rejected to exceptions "

@@ -70,7 +70,7 @@ def test_timestamp_shortcut_changes_nothing(raw: str) -> None:
     """Skipping clean_text for plain ASCII gives what going through it gives."""
     text = clean_text(raw)
     if text is None:
-        assert _standardise_timestamp(raw) == (None, ())
+        assert _standardise_timestamp(raw) == (None, "", ())
     else:
         assert _standardise_timestamp(raw) == _standardise_timestamp(text)
 
