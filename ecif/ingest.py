@@ -211,6 +211,8 @@ class _Run:
                 counts="{}")).inserted_primary_key
         assert run_id is not None
         self.summary.ingest_id = int(run_id[0])
+        if progress:
+            progress("ingest", 0, 0.0)
         try:
             self._load(chunks, workers, progress, watermark)
         except BaseException as exc:
@@ -256,7 +258,7 @@ class _Run:
         s.unchanged += counts.unchanged
         s.stale += counts.stale + chunk.stale
         if progress:
-            progress(f"ingest {Path(chunk.name).name}", s.read,
+            progress("ingest", s.read,
                      chunk.position / chunk.size if chunk.size else None)
         fault_point("ingest", "chunk")
 

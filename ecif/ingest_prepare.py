@@ -44,6 +44,7 @@ EXCEPTION_COLUMNS = ("row_number", "line_number", "source_system", "source_custo
 
 _KEY_WIDTH = {"source_system": 40, "source_customer_id": 150}  # exception_row's columns
 _CONTROL = "[\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f\\x7f\\ufeff]"
+_NEEDS_ESCAPE = '["\\\\\\x00-\\x1f]'  # what json.dumps escapes (ensure_ascii=False)
 
 
 def identity_keys(frame: pd.DataFrame) -> pd.Series:
@@ -127,19 +128,29 @@ def _newest_per_key(keys: np.ndarray, instants: np.ndarray, rows: np.ndarray) ->
 
 
 def _raw_json(table: pa.Table) -> pa.Array:
-    """Each row as received, as compact JSON (column: value as read): each distinct
-    value is escaped once, Arrow puts the objects together."""
+    """Each row as received, as compact JSON (column: value as read): what
+    ``json.dumps`` writes for each distinct value, put together by Arrow."""
     if table.num_rows == 0:
         return pa.array([], pa.string())
     parts: list[pa.Array | str] = []
     for i, column in enumerate(table.column_names):
         encoded = pc.dictionary_encode(table.column(column)).combine_chunks()
-        escaped = pa.array([json.dumps(v, ensure_ascii=False)
-                            for v in encoded.dictionary.to_pylist()], pa.string())
         parts.append(("{" if i == 0 else ",") + json.dumps(column, ensure_ascii=False) + ":")
-        parts.append(escaped.take(encoded.indices))
+        parts.append(_json_strings(encoded.dictionary).take(encoded.indices))
     parts.append("}")
     return pc.binary_join_element_wise(*parts, "")
+
+
+def _json_strings(values: pa.Array) -> pa.Array:
+    """JSON string literals of ``values``: quoted as they are, unless a character
+    needs escaping (a quote, a backslash, a control character): then ``json.dumps``."""
+    quoted = pc.binary_join_element_wise('"', values, '"', "")
+    special = pc.match_substring_regex(values, _NEEDS_ESCAPE)
+    picked = np.flatnonzero(special.to_numpy(zero_copy_only=False))
+    if not len(picked):
+        return quoted
+    escaped = [json.dumps(v, ensure_ascii=False) for v in values.take(picked).to_pylist()]
+    return pc.replace_with_mask(quoted, special, pa.array(escaped, pa.string()))
 
 
 def _stage_columns(result: StandardisedChunk, kept: np.ndarray, record_key: np.ndarray,

@@ -306,6 +306,7 @@ class _ArrowChunks:
                                       strings_can_be_null=False,
                                       quoted_strings_can_be_null=False)
         done = 0
+        position = 0  # bytes of the file the rows handed out took, about
         pending: list[pa.RecordBatch] = []
         rows = 0
         try:
@@ -317,7 +318,8 @@ class _ArrowChunks:
                 while rows >= self.chunk_rows:
                     table = pa.Table.from_batches(pending)
                     part, rest = table.slice(0, self.chunk_rows), table.slice(self.chunk_rows)
-                    yield self._chunk(part, done, stream.tell(), size)
+                    position = min(position + _csv_bytes(part), size - 1)
+                    yield self._chunk(part, done, position, size)
                     done += part.num_rows
                     pending, rows = rest.to_batches(), rest.num_rows
         except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
@@ -332,6 +334,13 @@ class _ArrowChunks:
     def _chunk(table: pa.Table, done: int, position: int, size: int) -> SourceChunk:
         rows = np.arange(done + 1, done + 1 + table.num_rows, dtype=np.int64)
         return SourceChunk(_complete_table(table), rows, position=position, size=size)
+
+
+def _csv_bytes(table: pa.Table) -> int:
+    """About how many bytes of CSV the rows of ``table`` were: their text, plus a
+    separator per cell (an Arrow string column holds 4 bytes of offset per cell).
+    Arrow reads ahead, so its file position says little about the rows handed out."""
+    return max(0, table.nbytes - 3 * table.num_rows * table.num_columns)
 
 
 class _Lines:

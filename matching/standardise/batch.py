@@ -137,7 +137,28 @@ class _IssueSets:
         self.sets = [self.sets[c // m] + tuples[c % m] for c in combos.tolist()]
 
 
+def _run_screened(step: Step, ctx: Context, state: dict[str, _Encoded],
+                  issues: _IssueSets) -> None:
+    """A one-input step on the distinct values its screen picks; the rest pass as they are."""
+    assert step.screen is not None
+    (name,) = step.outputs
+    col = state[step.inputs[0]]
+    picked = np.flatnonzero(step.screen(col.values))
+    if not len(picked):
+        state[name] = col
+        return
+    values = col.values.copy()
+    found: list[tuple[str, ...]] = [()] * len(values)
+    for i in picked.tolist():
+        values[i], found[i] = step.run(ctx, values[i])
+    state[name] = _Encoded(col.codes, values)
+    issues.add(col.codes, found)
+
+
 def _run_step(step: Step, ctx: Context, state: dict[str, _Encoded], issues: _IssueSets) -> None:
+    if step.screen is not None:
+        _run_screened(step, ctx, state, issues)
+        return
     columns = [state[name] for name in step.inputs]
     groups, first = _groups(columns)
     args = [col.values[col.codes[first]] for col in columns]

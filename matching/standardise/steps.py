@@ -20,9 +20,13 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import datetime, timedelta, timezone
 from functools import lru_cache
 from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from matching.config import CodeMaps
 from matching.standardise.address import standardise_address
@@ -64,6 +68,7 @@ _CUSTOMER_TYPES = {"P": "P", "G": "G", "p": "P", "g": "G"}
 _NONE: tuple[str, ...] = ()
 #: The contract's zone for a time keyed without an offset.
 CHINA_TIME = timezone(timedelta(hours=8))
+_CHINA_OFFSET = timedelta(hours=8)
 Issues = tuple[str, ...]
 
 
@@ -131,6 +136,11 @@ class Step:
     run: Callable[..., tuple[Any, ...]]
     inputs: tuple[str, ...]
     outputs: tuple[str, ...]
+    #: For a one-input step that returns most values unchanged and without issues:
+    #: given the distinct input values (object array, None for empty), which ones
+    #: ``run`` may change or flag. The batch path calls ``run`` on those alone and
+    #: passes the others through; the per-record path ignores it.
+    screen: Callable[[np.ndarray], np.ndarray] | None = None
 
 
 def raw_key(column: str) -> str:
@@ -164,9 +174,9 @@ def finish_issues(issues: Iterable[str]) -> tuple[str | None, tuple[str, ...]]:
 def utc_instant(value: datetime) -> str:
     """The instant as comparable UTC text to the microsecond,
     ``YYYY-MM-DDTHH:MM:SS.ffffff``; a time without offset is China time (+08:00)."""
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=CHINA_TIME)
-    return value.astimezone(UTC).replace(tzinfo=None).isoformat(timespec="microseconds")
+    offset = value.utcoffset()
+    naive = value.replace(tzinfo=None) - (_CHINA_OFFSET if offset is None else offset)
+    return naive.isoformat(timespec="microseconds")
 
 
 def _standardise_timestamp(raw: str | None) -> tuple[str | None, str, tuple[str, ...]]:
@@ -191,6 +201,17 @@ def _standardise_timestamp(raw: str | None) -> tuple[str | None, str, tuple[str,
 # BOM a file joined to another brings along: never part of a value, and a key holding
 # one would be a different key.
 _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufeff]")
+
+
+def _admission_screen(limit: int) -> Callable[[np.ndarray], np.ndarray]:
+    def screen(values: np.ndarray) -> np.ndarray:
+        """The values :func:`_admitter` changes: with a control character, or too long."""
+        text = pa.array(values, pa.string())
+        odd = pc.or_(pc.match_substring_regex(text, _CONTROL.pattern),
+                     pc.greater(pc.utf8_length(text), limit))
+        return np.asarray(pc.fill_null(odd, False).to_numpy(zero_copy_only=False), dtype=bool)
+
+    return screen
 
 
 def _admitter(limit: int) -> Callable[[Context, str | None], tuple[str | None, Issues]]:
@@ -380,7 +401,8 @@ _IN = input_key
 
 #: Every step, in the order issue codes are reported.
 STEPS: tuple[Step, ...] = (
-    *(Step(_admitter(FIELD_LIMITS[c]), (raw_key(c),), (input_key(c),)) for c in INPUT_COLUMNS),
+    *(Step(_admitter(FIELD_LIMITS[c]), (raw_key(c),), (input_key(c),),
+           screen=_admission_screen(FIELD_LIMITS[c])) for c in INPUT_COLUMNS),
     Step(_source, (_IN("source_system"), _IN("source_customer_id")), ("source_system",)),
     Step(_customer_type, (_IN("customer_type"),), ("customer_type",)),
     Step(_code_maps, ("source_system", _IN("gender"), _IN("id_type")),

@@ -90,7 +90,8 @@ row_strategy = st.fixed_dictionaries(
     {
         "source_system": st.sampled_from(["CORE", "UW", "CLAIM", "TELE", "FIN", "WEB", "API",
                                           "core", "", "X"]),
-        "source_customer_id": st.sampled_from(["C1", "C2", "", "客户1"]),
+        "source_customer_id": st.sampled_from(["C1", "C2", "", "客户1", "C\x001", "\ufeffC1",
+                                               "\x00", "K" * 151]),
         "customer_type": st.sampled_from(["P", "G", "p", "", "Z"]),
         "name": messy,
         "gender": st.sampled_from(["1", "2", "0", "M", "F", "男", "女", "male", "", "9"]),
