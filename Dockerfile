@@ -11,15 +11,18 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 WORKDIR /app
 RUN useradd --create-home --uid 10001 ecif
 
-# Dependencies first, for layer caching.
-COPY pyproject.toml README.md ./
+# The wheel carries the code, the default config (package ecif_config) and the sample
+# (package ecif_sample), so `ecif demo` runs in the image as from any install.
+COPY pyproject.toml setup.py README.md ./
+COPY config ./config
+COPY data/sample ./data/sample
 COPY ecif ./ecif
 COPY matching ./matching
 COPY models ./models
 COPY review_app ./review_app
-RUN pip install .
+RUN pip install . && rm -rf build
 
-COPY config ./config
+# /app/config: the operator's copy to edit (ECIF_CONFIG_DIR); /app/data: database, output.
 RUN mkdir -p /app/data && chown ecif /app/data
 USER ecif
 

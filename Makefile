@@ -26,7 +26,7 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 
 typecheck: $(STAMP)
-	$(VENV)/bin/mypy matching models ecif
+	$(VENV)/bin/mypy matching models ecif review_app
 
 bench: $(STAMP)
 	$(PY) bench/standardise.py

@@ -3,11 +3,14 @@ and the UTC key that orders ``updated_at`` values keyed with and without an offs
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 import pandas as pd
 from sqlalchemy import Connection, Table, text
+
+from models.base import JSONDocument
 
 __all__ = ["analyze", "table_of", "insert_rows", "update_rows", "read_chunks", "read_frame",
            "utc_key", "in_batches"]
@@ -32,9 +35,17 @@ def table_of(model: type[Any]) -> Table:
     return table
 
 
-def _column(series: pd.Series, dialect: str) -> list[Any]:
+def _json_text(value: Any) -> Any:
+    if value is None or isinstance(value, str):
+        return value
+    return json.dumps(value, ensure_ascii=False, default=str)
+
+
+def _column(series: pd.Series, dialect: str, json_column: bool = False) -> list[Any]:
     """A column as Python values the driver binds: None for missing, datetimes as
-    SQLAlchemy stores them on SQLite."""
+    SQLAlchemy stores them on SQLite, JSON documents as their text."""
+    if json_column:
+        return [_json_text(v) for v in series.astype(object).where(series.notna(), None)]
     if pd.api.types.is_datetime64_any_dtype(series):
         if dialect == "sqlite":
             text_values = series.dt.strftime("%Y-%m-%d %H:%M:%S.%f")
@@ -43,8 +54,14 @@ def _column(series: pd.Series, dialect: str) -> list[Any]:
     return series.astype(object).where(series.notna(), None).tolist()
 
 
-def _tuples(frame: pd.DataFrame, dialect: str) -> list[tuple[Any, ...]]:
-    return list(zip(*[_column(frame[c], dialect) for c in frame.columns], strict=True))
+def _tuples(frame: pd.DataFrame, dialect: str, table: Table | None = None
+            ) -> list[tuple[Any, ...]]:
+    def is_json(name: object) -> bool:
+        return table is not None and str(name) in table.c and isinstance(
+            table.c[str(name)].type, JSONDocument)
+
+    return list(zip(*[_column(frame[c], dialect, is_json(c)) for c in frame.columns],
+                    strict=True))
 
 
 def _frame(rows: Sequence[dict[str, Any]] | pd.DataFrame) -> pd.DataFrame:
@@ -63,7 +80,7 @@ def insert_rows(conn: Connection, table: Table,
     unknown = [c for c in cols if c not in table.c]
     if unknown:
         raise ValueError(f"{table.name} has no column(s) {unknown}")
-    data = _tuples(frame, dialect)
+    data = _tuples(frame, dialect, table)
     names = ", ".join(cols)
     if dialect == "postgresql":
         cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
@@ -92,14 +109,14 @@ def update_rows(conn: Connection, table: Table, key: str,
                              f"{', '.join(columns)} FROM {table.name} WITH NO DATA")
         cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
         with cursor.copy(f"COPY _upd (_key, {', '.join(columns)}) FROM STDIN") as copy:
-            for row in _tuples(frame, dialect):
+            for row in _tuples(frame, dialect, table):
                 copy.write_row(row)
         sets = ", ".join(f"{c} = _upd.{c}" for c in columns)
         conn.exec_driver_sql(f"UPDATE {table.name} SET {sets} FROM _upd "
                              f"WHERE {table.name}.{key} = _upd._key")
         conn.exec_driver_sql("DROP TABLE _upd")
         return
-    data = [(*row[1:], row[0]) for row in _tuples(frame, dialect)]
+    data = [(*row[1:], row[0]) for row in _tuples(frame, dialect, table)]
     sets = ", ".join(f"{c} = ?" for c in columns)
     for start in range(0, len(data), _WRITE_BATCH):
         conn.exec_driver_sql(f"UPDATE {table.name} SET {sets} WHERE {key} = ?",

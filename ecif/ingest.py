@@ -18,7 +18,6 @@ tolerance into the future is quarantined; a row that fails admission lands in
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 from collections import Counter
 from collections.abc import Iterable, Iterator
@@ -161,7 +160,9 @@ def _pull_chunks(src: Engine, table: str, since: str, chunk_rows: int) -> Iterat
     try:
         source = Table(table, MetaData(), autoload_with=src)
     except Exception as exc:
-        raise InputFileError(f"source table {table!r}: cannot be read: {exc}") from exc
+        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()
+        raise InputFileError(f"source table {table!r} at {_safe_url(str(src.url))}: cannot "
+                             f"be read: {reason[0] if reason else type(exc).__name__}") from exc
     missing = [c for c in ("source_system", "source_customer_id", "customer_type", "name",
                            "updated_at") if c not in source.c]
     if missing:
@@ -208,7 +209,7 @@ class _Run:
             now = utcnow()
             run_id = conn.execute(table_of(IngestRun).insert().values(
                 source=self.source, status=IngestStatus.RUNNING, started_at=now,
-                counts="{}")).inserted_primary_key
+                counts={})).inserted_primary_key
         assert run_id is not None
         self.summary.ingest_id = int(run_id[0])
         if progress:
@@ -244,7 +245,7 @@ class _Run:
                 _move_watermark(conn, watermark, newest)
             conn.execute(update(IngestRun).where(IngestRun.id == s.ingest_id).values(
                 status=IngestStatus.DONE, finished_at=utcnow(),
-                counts=json.dumps(s.as_dict(), ensure_ascii=False)))
+                counts=s.as_dict()))
             fault_point("ingest", "commit")
 
     def _chunk(self, conn: Connection, stage: Stage, chunk: PreparedChunk,
@@ -278,7 +279,7 @@ class _Run:
             with self.engine.begin() as conn:
                 conn.execute(update(IngestRun).where(IngestRun.id == self.summary.ingest_id)
                              .values(status=IngestStatus.FAILED, finished_at=utcnow(),
-                                     counts=json.dumps({"error": reason}, ensure_ascii=False)))
+                                     counts={"error": reason}))
         except Exception:  # the database itself is gone: the next run closes it
             log.exception("could not mark ingest run %d failed", self.summary.ingest_id)
 

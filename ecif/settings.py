@@ -2,10 +2,11 @@
 
 | variable | default |
 |---|---|
-| ``ECIF_DATABASE_URL`` | ``sqlite:///<repo>/data/ecif.db`` (embedded) |
-| ``ECIF_CONFIG_DIR`` | ``<repo>/config`` |
-| ``ECIF_DATA_DIR`` | ``<repo>/data`` (the embedded database, demo output) |
+| ``ECIF_DATABASE_URL`` | ``sqlite:///<data dir>/ecif.db`` (embedded) |
+| ``ECIF_CONFIG_DIR`` | ``<repo>/config`` (installed: the packaged defaults) |
+| ``ECIF_DATA_DIR`` | ``<repo>/data`` (installed: ``./ecif-data``): database, demo output |
 | ``ECIF_WORKERS`` | every core |
+| ``ECIF_SECRET_KEY`` | the web app's session key (a random one per start when unset) |
 """
 
 from __future__ import annotations
@@ -16,9 +17,16 @@ from pathlib import Path
 
 from matching.config import DEFAULT_CONFIG_DIR
 
-__all__ = ["Settings", "load_settings", "REPO_ROOT"]
+__all__ = ["Settings", "load_settings", "REPO_ROOT", "sample_dir"]
 
-REPO_ROOT = DEFAULT_CONFIG_DIR.parent
+
+def _checkout() -> Path | None:
+    root = Path(__file__).resolve().parent.parent
+    return root if (root / "pyproject.toml").is_file() else None
+
+
+#: The checkout this code runs from (None for an installed wheel).
+REPO_ROOT: Path | None = _checkout()
 
 
 @dataclass(frozen=True)
@@ -31,7 +39,8 @@ class Settings:
 
 def load_settings(env: dict[str, str] | None = None) -> Settings:
     env = dict(os.environ) if env is None else env
-    data_dir = Path(env.get("ECIF_DATA_DIR") or REPO_ROOT / "data")
+    default_data = REPO_ROOT / "data" if REPO_ROOT else Path.cwd() / "ecif-data"
+    data_dir = Path(env.get("ECIF_DATA_DIR") or default_data)
     default_db = f"sqlite:///{data_dir / 'ecif.db'}"
     workers = int(env.get("ECIF_WORKERS") or os.cpu_count() or 1)
     return Settings(
@@ -40,3 +49,14 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         data_dir=data_dir,
         workers=max(1, workers),
     )
+
+
+def sample_dir(settings: Settings) -> Path:
+    """The sample data: ``<data dir>/sample`` when it exists (a checkout, or an
+    operator's own), else the copy shipped in the package ``ecif_sample``."""
+    own = settings.data_dir / "sample"
+    if (own / "nights").is_dir():
+        return own
+    from matching.packaged import packaged_dir
+
+    return packaged_dir("ecif_sample")

@@ -1,8 +1,9 @@
 """Typed configuration loaded from ``config/``.
 
 Loaded once into immutable objects and passed in as arguments; library code
-reads no globals. The directory defaults to the repository's ``config/`` and
-can be moved with ``ECIF_CONFIG_DIR`` (read by the settings module, which
+reads no globals. The directory defaults to the repository's ``config/`` (in an installed wheel:
+the copy shipped as the package ``ecif_config``) and can be moved with
+``ECIF_CONFIG_DIR`` (read by the settings module, which
 passes it here).
 """
 
@@ -19,7 +20,20 @@ from matching.exceptions import ConfigError
 
 __all__ = ["DEFAULT_CONFIG_DIR", "SourceCodes", "CodeMaps", "load_code_maps", "load_yaml"]
 
-DEFAULT_CONFIG_DIR = Path(__file__).resolve().parent.parent / "config"
+
+
+def _default_config_dir() -> Path:
+    """The checkout's ``config/`` when running from a checkout; else the copy the
+    wheel ships as the package ``ecif_config``."""
+    checkout = Path(__file__).resolve().parent.parent / "config"
+    if (checkout / "codes.yaml").is_file():
+        return checkout
+    from matching.packaged import packaged_dir
+
+    return packaged_dir("ecif_config")
+
+
+DEFAULT_CONFIG_DIR = _default_config_dir()
 
 
 def load_yaml(path: Path) -> Any:

@@ -10,12 +10,14 @@ one-line message, a web view to a status code (``http_status``).
 | :class:`NotFound` | what the caller names does not exist | 404 |
 | :class:`Conflict` | stale version, contradicting decision, already done | 409 |
 | :class:`Forbidden` | the caller may not do this | 403 |
+| :class:`Busy` | the nightly batch or an ingest holds the store: try again later | 503 |
 """
 
 from __future__ import annotations
 
 __all__ = ["ECIFError", "ConfigError", "InputFileError", "BadInput", "NotFound", "Conflict",
-           "Forbidden"]
+           "Forbidden",
+           "Busy"]
 
 
 class ECIFError(Exception):
@@ -62,3 +64,10 @@ class Conflict(ECIFError):
 class Forbidden(ECIFError):
     http_status = 403
     code = "forbidden"
+
+
+class Busy(ECIFError):
+    """The store is held by the nightly batch or an ingest; the caller may retry."""
+
+    http_status = 503
+    code = "busy"

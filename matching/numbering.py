@@ -27,12 +27,16 @@ class Numbering:
     split_from: list[tuple[str, str]]  # (new number, number its records came from)
 
 
-def assign_numbers(records: pd.DataFrame, new_number: Callable[[], str]) -> Numbering:
+def assign_numbers(records: pd.DataFrame, new_number: Callable[[], str],
+                   restore: dict[str, str] | None = None) -> Numbering:
     """``records``: one row per record of the clusters being decided, columns
     ``record_key``, ``cluster`` (its smallest record key) and ``prior_no`` (the
     customer number the record had before, or None for a new record); optionally
     ``kept`` (False for a record detached from its customer because its identity
-    changed: on a tie, the number stays with the records that did not change)."""
+    changed: on a tie, the number stays with the records that did not change).
+    ``restore`` gives clusters the numbers they must have (a steward's split keeps
+    the number with the records that stay; a rollback brings tombstones back);
+    they are taken first."""
     prior = records.dropna(subset=["prior_no"])
     if "kept" not in prior.columns:
         prior = prior.assign(kept=True)
@@ -40,8 +44,10 @@ def assign_numbers(records: pd.DataFrame, new_number: Callable[[], str]) -> Numb
               .agg(n=("record_key", "size"), kept=("kept", "sum")).reset_index()
               .sort_values(["n", "kept", "prior_no", "cluster"],
                            ascending=[False, False, True, True]))
-    numbers: dict[str, str] = {}
-    taken: set[str] = set()
+    numbers: dict[str, str] = dict(restore or {})
+    taken: set[str] = set(numbers.values())
+    if len(taken) != len(numbers):
+        raise ValueError("restore gives one number to two clusters")
     for cluster, no in zip(counts["cluster"], counts["prior_no"], strict=True):
         if cluster not in numbers and no not in taken:
             numbers[cluster] = no

@@ -14,8 +14,9 @@ from enum import StrEnum
 
 __all__ = [
     "Judgement", "DecisionScope", "LinkType", "TaskType", "TaskStatus", "RunStatus",
-    "IngestStatus", "CustomerStatus", "EventType", "ChangeType", "PairDecision", "Role",
-    "CustomerType", "PENDING_LINK", "BATCH_ACTOR",
+    "IngestStatus", "BatchStage", "CustomerStatus", "EventType", "ChangeType", "PairDecision",
+    "Role", "CustomerType", "RequestStatus", "StewardAction", "ApiScope", "PENDING_LINK",
+    "BATCH_ACTOR",
 ]
 
 
@@ -66,6 +67,17 @@ class RunStatus(StrEnum):
     FAILED = "failed"
 
 
+class BatchStage(StrEnum):
+    """The nightly batch's stages, in order (``batch_run.stage``: the last one done)."""
+
+    STANDARDISE = "standardise"
+    MATCH = "match"
+    MERGE = "merge"
+    GOLDEN = "golden"
+    TASKS = "tasks"
+    CHANGES = "changes"
+
+
 class IngestStatus(StrEnum):
     RUNNING = "running"
     DONE = "done"
@@ -75,7 +87,6 @@ class IngestStatus(StrEnum):
 class CustomerStatus(StrEnum):
     ACTIVE = "active"
     MERGED = "merged"  # a tombstone: ``merged_into`` names the survivor
-    DEACTIVATED = "deactivated"
 
 
 class EventType(StrEnum):
@@ -83,10 +94,9 @@ class EventType(StrEnum):
 
     MERGE = "merge"  # the batch joined customers
     SPLIT = "split"  # the batch split a customer
-    FORCE_MERGE = "force_merge"  # a steward joined customers
+    MANUAL_MERGE = "manual_merge"  # a steward joined customers (from a task or a search)
     MANUAL_SPLIT = "manual_split"  # a steward moved records out into a new customer
     ROLLBACK = "rollback"  # an earlier event undone
-    RELINK = "relink"
 
 
 class ChangeType(StrEnum):
@@ -114,3 +124,31 @@ class Role(StrEnum):
 class CustomerType(StrEnum):
     PERSON = "P"
     ORGANISATION = "G"
+
+
+class RequestStatus(StrEnum):
+    """A steward's change waiting for a second person (maker-checker, 审核)."""
+
+    PENDING = "pending"
+    APPROVED = "approved"  # applied
+    REJECTED = "rejected"
+    WITHDRAWN = "withdrawn"  # by the steward who asked
+
+
+class StewardAction(StrEnum):
+    """What a steward can ask for; each may be configured to need approval."""
+
+    MERGE = "merge"  # merge the customers of a task (all, or the chosen records')
+    FORCE_MERGE = "force_merge"  # merge customers found by search (人工强制归并)
+    NOT_DUPLICATE = "not_duplicate"  # the customers of a task are different people
+    SPLIT = "split"  # move records out into a new customer (拆分)
+    ROLLBACK = "rollback"  # undo a merge event (回退)
+
+
+class ApiScope(StrEnum):
+    """What an integrator's API key may do."""
+
+    MATCH = "match"  # POST /api/v1/match-check
+    REGISTER = "register"  # POST /api/v1/customers, PUT .../records/...
+    READ = "read"  # GET /api/v1/customers/{no}
+    PII = "pii"  # see resident IDs and mobiles unmasked

@@ -4,7 +4,8 @@ migrations (``models/migrations``), engine and lock helpers (``models.db``).
 Importing this package registers every table on ``Base.metadata``.
 """
 
-from models import auth, batch, customer, decision, event, source_record, task
+from models import auth, batch, customer, decision, event, source_record, task, trained_model
 from models.base import Base
 
-__all__ = ["Base", "auth", "batch", "customer", "decision", "event", "source_record", "task"]
+__all__ = ["Base", "auth", "batch", "customer", "decision", "event", "source_record", "task",
+           "trained_model"]

@@ -42,7 +42,8 @@ def make_engine(url: str) -> Engine:
     """An engine for ``url``; an SQLite file's folder is created."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
-        if parsed.database and parsed.database != ":memory:":
+        uri = str(parsed.query.get("uri", "")).lower() == "true"
+        if parsed.database and parsed.database != ":memory:" and not uri:
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(url)
         event.listen(engine, "connect", _sqlite_pragmas)

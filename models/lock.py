@@ -1,38 +1,72 @@
-"""One batch (or ingest) at a time per database.
+"""One batch (or ingest) at a time per database, and no steward or API write
+while one runs.
 
-SQLite: an exclusive ``flock`` on ``<database>.lock``; PostgreSQL: a session
-advisory lock on a connection held for the job. The operating system or the
-server releases either when the process dies, kill -9 included, so a crashed
-run never blocks the re-run that finishes it.
+The batch and ingest hold the job lock *exclusively* for their whole run. A
+steward's merge or an API registration takes it *shared*, for one
+transaction: many of those run side by side, but never inside a batch, whose
+plan (read at the start of its match stage) a change made meanwhile would
+contradict.
+
+SQLite: ``flock`` on ``<database>.lock``; PostgreSQL: an advisory lock (a
+session lock on a connection held for the job; a transaction-scoped shared
+lock for a write). The operating system or the server releases either when
+the process dies, kill -9 included, so a crashed run never blocks the re-run
+that finishes it.
 """
 
 from __future__ import annotations
 
 import fcntl
 import os
+import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 
-from sqlalchemy import Engine, text
+from sqlalchemy import Connection, Engine, text
 
+from matching.exceptions import Busy
 from models.db import StoreError
 
-__all__ = ["job_lock", "JobBusy"]
+__all__ = ["job_lock", "shared_write_lock", "JobBusy", "LOCK_WAIT_ENV"]
 
 _PG_LOCK_ID = 0x45434946  # "ECIF"
+#: Seconds an exclusive job waits for writes in flight (shared holders) to finish.
+LOCK_WAIT_ENV = "ECIF_LOCK_WAIT"
 
 
-class JobBusy(StoreError):
+class JobBusy(StoreError, Busy):
     """Another batch or ingest holds the database."""
+
+
+def _wait_seconds() -> float:
+    try:
+        return max(0.0, float(os.environ.get(LOCK_WAIT_ENV, "5")))
+    except ValueError:
+        return 5.0
 
 
 @contextmanager
 def job_lock(engine: Engine, job: str) -> Iterator[None]:
+    """Hold the database exclusively for ``job`` (a batch or an ingest)."""
     if engine.dialect.name == "sqlite":
         yield from _sqlite_lock(engine, job)
     else:
         yield from _pg_lock(engine, job)
+
+
+def shared_write_lock(conn: Connection, what: str) -> AbstractContextManager[None] | None:
+    """Inside ``conn``'s transaction: refuse (JobBusy) while a batch or an ingest runs.
+    PostgreSQL: a transaction-scoped shared advisory lock, released at commit or
+    rollback. SQLite: returns a context manager holding a shared ``flock``
+    (the caller keeps it open for the transaction)."""
+    if conn.dialect.name == "postgresql":
+        got = conn.execute(text("SELECT pg_try_advisory_xact_lock_shared(:k)"),
+                           {"k": _PG_LOCK_ID}).scalar()
+        if not got:
+            raise _busy(what, "the nightly batch or an ingest")
+        return None
+    return _sqlite_shared(conn.engine, what)
 
 
 def _busy(job: str, holder: str) -> JobBusy:
@@ -40,32 +74,93 @@ def _busy(job: str, holder: str) -> JobBusy:
                    "database; wait for it to finish (a crashed run frees the lock itself)")
 
 
-def _sqlite_lock(engine: Engine, job: str) -> Iterator[None]:
+def _lock_path(engine: Engine) -> Path | None:
     database = engine.url.database or ":memory:"
-    if database == ":memory:":
-        yield
-        return
+    if database.startswith("file:"):  # a URI filename (sqlite:///file:/x.db?mode=ro&uri=true)
+        database = database[len("file:"):].split("?", 1)[0]
+    if database in (":memory:", ""):
+        return None
     path = Path(database).with_suffix(Path(database).suffix + ".lock")
     path.parent.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def _alive(holder: str) -> bool:
+    """Whether the job named in the lock file ("batch (pid 123)") still runs."""
+    try:
+        pid = int(holder.rsplit("pid", 1)[1].strip(" )"))
+    except (IndexError, ValueError):
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _sqlite_lock(engine: Engine, job: str) -> Iterator[None]:
+    path = _lock_path(engine)
+    if path is None:
+        yield
+        return
     fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
     try:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise _busy(job, os.pread(fd, 200, 0).decode("utf-8", "replace")) from None
+        deadline = time.monotonic() + _wait_seconds()
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                holder = os.pread(fd, 200, 0).decode("utf-8", "replace")
+                if _alive(holder) or time.monotonic() >= deadline:
+                    # a live named holder is another job; else writes in flight, soon done
+                    raise _busy(job, holder if _alive(holder) else "") from None
+                time.sleep(0.05)
         os.ftruncate(fd, 0)
         os.pwrite(fd, f"{job} (pid {os.getpid()})".encode(), 0)
-        yield
+        try:
+            yield
+        finally:
+            os.ftruncate(fd, 0)
     finally:
         os.close(fd)  # closing releases the flock
 
 
+@contextmanager
+def _sqlite_shared(engine: Engine, what: str) -> Iterator[None]:
+    path = _lock_path(engine)
+    if path is None:
+        yield
+        return
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.pread(fd, 200, 0).decode("utf-8", "replace")
+            raise _busy(what, holder or "the nightly batch or an ingest") from None
+        yield
+    finally:
+        os.close(fd)
+
+
 def _pg_lock(engine: Engine, job: str) -> Iterator[None]:
     with engine.connect() as conn:
-        got = conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": _PG_LOCK_ID}).scalar()
-        conn.commit()
-        if not got:
-            raise _busy(job, "another batch or ingest")
+        deadline = time.monotonic() + _wait_seconds()
+        while True:
+            got = conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": _PG_LOCK_ID}).scalar()
+            conn.commit()
+            if got:
+                break
+            exclusive = conn.execute(text(
+                "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND objid = :k "
+                "AND mode = 'ExclusiveLock' AND granted"), {"k": _PG_LOCK_ID}).scalar()
+            conn.commit()
+            if exclusive or time.monotonic() >= deadline:
+                raise _busy(job, "another batch or ingest")
+            time.sleep(0.05)
         try:
             yield
         finally:

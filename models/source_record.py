@@ -9,11 +9,16 @@ row: the batch works on rows changed since its previous watermark.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from models.base import Base, PartyFields, utcnow
+from matching.vocabulary import IngestStatus
+from models.base import Base, JSONDocument, PartyFields, utcnow
+
+if TYPE_CHECKING:
+    from models.customer import Link
 
 __all__ = ["SourceRecord", "SourceRecordVersion", "IngestRun", "ExceptionRow",
            "SourceWatermark", "STD_FIELDS"]
@@ -33,17 +38,19 @@ class IngestRun(Base):
     """One `ecif ingest` (or database pull): its files and counts."""
 
     __tablename__ = "ingest_run"
+    __repr_fields__ = ("status", "source")
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     started_at: Mapped[datetime] = mapped_column(default=utcnow)
     finished_at: Mapped[datetime | None]
     source: Mapped[str] = mapped_column(Text)  # file names or the pulled URL/table
-    status: Mapped[str] = mapped_column(String(16), default="running")
-    counts: Mapped[str] = mapped_column(Text, default="{}")  # JSON
+    status: Mapped[str] = mapped_column(String(16), default=IngestStatus.RUNNING)
+    counts: Mapped[dict[str, Any]] = mapped_column(JSONDocument, default=dict)
 
 
 class SourceRecord(PartyFields, Base):
     __tablename__ = "source_record"
+    __repr_fields__ = ("record_key", "customer_type", "name", "version")
     __table_args__ = (
         UniqueConstraint("source_system", "source_customer_id"),
         Index("ix_source_record_id_cleaned", "id_cleaned"),
@@ -58,7 +65,7 @@ class SourceRecord(PartyFields, Base):
     updated_at: Mapped[str | None] = mapped_column(String(40))  # ISO 8601 as standardised
     # its UTC instant, YYYY-MM-DDTHH:MM:SS.ffffff ('' when missing): versions order by it
     updated_key: Mapped[str] = mapped_column(String(26), default="", server_default="")
-    raw: Mapped[str] = mapped_column(Text)  # JSON of the row as received
+    raw: Mapped[dict[str, str]] = mapped_column(JSONDocument)  # the row as received
     version: Mapped[int] = mapped_column(Integer, default=1)
     ingest_id: Mapped[int] = mapped_column(ForeignKey("ingest_run.id"), index=True)
     std_version: Mapped[str] = mapped_column(String(16))  # code maps the fields were made with
@@ -86,25 +93,33 @@ class SourceRecord(PartyFields, Base):
     org_code: Mapped[str | None] = mapped_column(String(9))
     legal_rep_pinyin: Mapped[str | None] = mapped_column(Text)
 
+    link: Mapped[Link | None] = relationship(back_populates="record")
+    versions: Mapped[list[SourceRecordVersion]] = relationship(
+        back_populates="record", order_by="SourceRecordVersion.version")
+
 
 class SourceRecordVersion(Base):
     """An earlier version of a source record, kept when a newer one replaced it."""
 
     __tablename__ = "source_record_version"
+    __repr_fields__ = ("record_id", "version", "updated_at")
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     record_id: Mapped[int] = mapped_column(ForeignKey("source_record.id"), index=True)
     version: Mapped[int] = mapped_column(Integer)
     updated_at: Mapped[str | None] = mapped_column(String(40))
-    raw: Mapped[str] = mapped_column(Text)
+    raw: Mapped[dict[str, str]] = mapped_column(JSONDocument)
     ingest_id: Mapped[int] = mapped_column(ForeignKey("ingest_run.id"))
     replaced_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    record: Mapped[SourceRecord] = relationship(back_populates="versions")
 
 
 class ExceptionRow(Base):
     """A row that failed admission (准入校验): kept whole, with its reasons."""
 
     __tablename__ = "exception_row"
+    __repr_fields__ = ("source_file", "row_number", "reasons")
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     ingest_id: Mapped[int] = mapped_column(ForeignKey("ingest_run.id"), index=True)
@@ -114,7 +129,7 @@ class ExceptionRow(Base):
     source_system: Mapped[str | None] = mapped_column(String(40))
     source_customer_id: Mapped[str | None] = mapped_column(String(150))
     reasons: Mapped[str] = mapped_column(Text)  # ";"-separated issue codes
-    raw: Mapped[str] = mapped_column(Text)
+    raw: Mapped[dict[str, str]] = mapped_column(JSONDocument)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 

@@ -1,24 +1,54 @@
 """ECIF review web app and JSON API (Flask application factory).
 
-The stewards' pages and the match-check API are later issues; today the app
-serves a health check so that ``ecif serve`` and the production image run.
+One blueprint per concern (``health``; the stewards' pages and the
+integrators' API register theirs in :func:`create_app`). Views parse, call a
+service of :mod:`ecif.services`, render; errors of :mod:`matching.exceptions`
+map to status codes in one place (:mod:`review_app.errors`).
 """
 
 from __future__ import annotations
 
+import os
+import secrets
 from typing import Any
 
 from flask import Flask
 
+from ecif.settings import load_settings
+
 __all__ = ["create_app"]
+
+#: A request body larger than this is refused with 413.
+MAX_BODY_BYTES = 1 << 20
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
-    """Build the app. ``config`` overrides settings (tests pass a temporary database)."""
+    """Build the app. ``config`` overrides settings (tests pass a temporary database).
+
+    Settings: ``ECIF_DATABASE_URL`` and ``ECIF_CONFIG_DIR`` (as the CLI),
+    ``ECIF_SECRET_KEY`` (the session key; a random one per start when unset, so
+    sessions end with the process), ``ECIF_COOKIE_SECURE=1`` behind TLS."""
     app = Flask(__name__)
-    app.config.from_mapping(JSON_AS_ASCII=False)
+    settings = load_settings()
+    app.config.from_mapping(
+        ECIF_DATABASE_URL=settings.database_url,
+        ECIF_CONFIG_DIR=str(settings.config_dir),
+        SECRET_KEY=os.environ.get("ECIF_SECRET_KEY") or secrets.token_hex(32),
+        MAX_CONTENT_LENGTH=MAX_BODY_BYTES,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=os.environ.get("ECIF_COOKIE_SECURE") == "1",
+    )
     if config:
         app.config.from_mapping(config)
+    app.json.ensure_ascii = False  # type: ignore[attr-defined]
+
+    from review_app import db, errors, extensions, security
+
+    db.init_app(app)
+    errors.init_app(app)
+    security.init_app(app)
+    extensions.init_app(app)
 
     from review_app.health import bp as health_bp
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -42,14 +41,13 @@ class BatchContext:
         """Mark ``stage`` done, in the stage's own transaction, with its counts and time."""
         row = conn.execute(select(BatchRun.counts, BatchRun.timings)
                            .where(BatchRun.id == self.run_id)).one()
-        all_counts = json.loads(row.counts)
+        all_counts = dict(row.counts)
         all_counts.update({f"{stage}.{k}": v for k, v in counts.items()})
-        timings = json.loads(row.timings)
+        timings = dict(row.timings)
         timings[stage] = round(time.perf_counter() - self.started, 2)
         if conn.dialect.name == "postgresql":  # the stage may have grown tables a lot
             conn.exec_driver_sql("ANALYZE")
         conn.execute(update(BatchRun).where(BatchRun.id == self.run_id).values(
-            stage=stage, counts=json.dumps(all_counts, ensure_ascii=False),
-            timings=json.dumps(timings)))
+            stage=stage, counts=all_counts, timings=timings))
         fault_point(stage, "commit")
         self.started = time.perf_counter()

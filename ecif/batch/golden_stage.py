@@ -3,90 +3,21 @@ customer this run touched, with a history row for each new version (客户信息
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
-import pandas as pd
-from sqlalchemy import Connection
-
 from ecif.batch.context import BatchContext, fault_point
-from ecif.bulk import insert_rows, read_chunks, table_of, update_rows
-from matching.survivorship import golden_records, load_survivorship
-from models.base import utcnow
-from models.customer import GOLDEN_FIELDS, Customer, CustomerHistory
+from ecif.services.golden import refresh_golden
+from matching.vocabulary import BatchStage
 
-__all__ = ["golden_stage", "refresh_golden"]
-
-_RECORD_FIELDS = ("record_key", "source_system", "updated_at", "id_valid",
-                  *GOLDEN_FIELDS)
-_CHUNK = 200_000
+__all__ = ["golden_stage"]
 
 
 def golden_stage(ctx: BatchContext) -> dict[str, Any]:
-    fault_point("golden", "start")
+    fault_point(BatchStage.GOLDEN, "start")
     with ctx.engine.begin() as conn:
         touched = ("SELECT DISTINCT l2.customer_no FROM link l2 JOIN source_record s2 "
                    f"ON s2.id = l2.record_id WHERE l2.run_id = {int(ctx.run_id)} "
                    f"OR ({ctx.in_scope('s2')})")
         counts = refresh_golden(conn, touched, ctx.run_id, ctx.config_dir)
-        ctx.complete(conn, "golden", counts)
+        ctx.complete(conn, BatchStage.GOLDEN, counts)
     return counts
-
-
-def _by_customer(conn: Connection, customers_sql: str) -> Iterator[pd.DataFrame]:
-    """Records (with their customer's current golden fields), whole customers per chunk."""
-    fields = ", ".join(f"s.{c}" for c in _RECORD_FIELDS)
-    old = ", ".join(f"c.{c} AS {c}_old" for c in GOLDEN_FIELDS)
-    sql = (f"SELECT l.customer_no, c.version, c.created_run, {old}, {fields} FROM link l "
-           "JOIN source_record s ON s.id = l.record_id "
-           "JOIN customer c ON c.customer_no = l.customer_no "
-           f"WHERE l.customer_no IN ({customers_sql}) ORDER BY l.customer_no")
-    carry = None
-    for chunk in read_chunks(conn, sql, _CHUNK):
-        if carry is not None:
-            chunk = pd.concat([carry, chunk], ignore_index=True)
-        last = chunk["customer_no"].iloc[-1]
-        tail = chunk["customer_no"].eq(last)
-        carry = chunk[tail]
-        if (~tail).any():
-            yield chunk[~tail]
-    if carry is not None and len(carry):
-        yield carry
-
-
-def refresh_golden(conn: Connection, customers_sql: str, run_id: int | None,
-                   config_dir: Path) -> dict[str, Any]:
-    """Recompute the golden records of the customers ``customers_sql`` selects (a SQL
-    query of customer numbers); write those that changed, each with a history row."""
-    rules = load_survivorship(config_dir)
-    changed = touched = 0
-    now = utcnow()
-    for rows in list(_by_customer(conn, customers_sql)):
-        golden = golden_records(rows, rules)
-        current = rows.drop_duplicates("customer_no").set_index("customer_no")
-        touched += len(current)
-        current = current.reindex(golden["customer_no"])
-        same = pd.Series(True, index=golden.index)
-        for f in GOLDEN_FIELDS:
-            old = pd.Series(current[f"{f}_old"].to_numpy(), index=golden.index)
-            same &= golden[f].fillna("\0").eq(old.fillna("\0"))
-        first = (current["created_run"].eq(-1 if run_id is None else run_id)
-                 & current["version"].eq(1)).to_numpy()
-        write = golden[~same.to_numpy() | first].copy()
-        if write.empty:
-            continue
-        version = current["version"].to_numpy()[~same.to_numpy() | first]
-        write["version"] = [int(v) if f else int(v) + 1 for v, f in
-                            zip(version, first[~same.to_numpy() | first], strict=True)]
-        update_rows(conn, table_of(Customer), "customer_no", pd.DataFrame({
-            "_key": write["customer_no"], "version": write["version"], "updated_at": now,
-            "updated_run": run_id, **{f: write[f] for f in GOLDEN_FIELDS}}))
-        payload = write[list(GOLDEN_FIELDS)].to_json(orient="records", lines=True,
-                                                     force_ascii=False)
-        insert_rows(conn, table_of(CustomerHistory), pd.DataFrame({
-            "customer_no": write["customer_no"], "version": write["version"],
-            "valid_from": now, "run_id": run_id,
-            "fields": payload.split("\n")[: len(write)]}))
-        changed += len(write)
-    return {"golden_written": changed, "customers_touched": touched}

@@ -11,7 +11,6 @@ transaction, for the later stages and for a re-run after a crash.
 
 from __future__ import annotations
 
-import json
 import logging
 import tempfile
 import time
@@ -23,63 +22,76 @@ import pandas as pd
 from sqlalchemy import Connection, delete, func, or_, select, true, update
 
 from ecif.batch.context import BatchContext, fault_point
-from ecif.bulk import in_batches, insert_rows, read_chunks, read_frame, table_of
+from ecif.bulk import in_batches, insert_rows, read_frame, table_of
+from ecif.services.base import BATCH
+from ecif.services.decisions import live_decisions
+from ecif.services.model_registry import active_models, save_version
+from ecif.snapshot import FOCUS, STD_TABLE, load_records
 from matching.engine.backend import DuckDBBackend
+from matching.engine.model import TrainedModel
 from matching.engine.run import MEMBER_RULE, Decisions, MatchResult, run_matching
-from matching.engine.workflow import saved_models, train_table
-from matching.standardise.columns import OUTPUT_COLUMNS
+from matching.engine.workflow import train_table
+from matching.vocabulary import (
+    BatchStage,
+    DecisionScope,
+    Judgement,
+    LinkType,
+    PairDecision,
+    RunStatus,
+    TaskType,
+)
 from models.batch import BatchRun, MatchPair, PlannedLink, PlannedTask
 from models.customer import Link
-from models.decision import CANNOT_LINK, MUST_LINK, Decision
+from models.decision import Decision
 from models.source_record import SourceRecord
 
-__all__ = ["match_stage", "live_decisions"]
+__all__ = ["match_stage"]
 
 log = logging.getLogger(__name__)
 
-STD_TABLE = "std_records"
-_FOCUS = "_focus"
 
 
 def match_stage(ctx: BatchContext) -> dict[str, Any]:
-    fault_point("match", "start")
+    fault_point(BatchStage.MATCH, "start")
     with ctx.engine.connect() as conn:
         focus_n = int(read_frame(conn, f"SELECT count(*) AS n FROM source_record "
                                        f"WHERE {ctx.in_scope()}")["n"].iloc[0])
         decided = _decided_since_last_run(conn, ctx.run_id)
     if focus_n == 0 and not decided:
         with ctx.engine.begin() as conn:
-            ctx.complete(conn, "match", {"records_in_scope": 0})
+            ctx.complete(conn, BatchStage.MATCH, {"records_in_scope": 0})
         return {"records_in_scope": 0}
     with tempfile.TemporaryDirectory(prefix="ecif-batch-") as tmp:
         db = DuckDBBackend(temp_directory=Path(tmp))
         ctx.say(f"match: loading records ({focus_n} in scope)")
         t0 = time.perf_counter()
         with ctx.engine.connect() as conn:
-            total = _load_records(conn, db, ctx, decided)
+            total = load_records(conn, db, ctx.watermark_to, ctx.in_scope(), decided)
             links = read_frame(conn, (
                 "SELECT s.id AS record_id, s.record_key AS unique_id, l.customer_no, "
                 "l.link_type, l.identity_key AS link_identity, s.identity_key, "
                 f"CASE WHEN {ctx.in_scope('s')} THEN 1 ELSE 0 END AS focus "
                 "FROM link l JOIN source_record s ON s.id = l.record_id"))
             decisions = live_decisions(conn)
+            models = active_models(conn)
         loaded_s = time.perf_counter() - t0
         changed = links["focus"].eq(1) & links["link_identity"].ne(links["identity_key"])
-        detached = changed & links["link_type"].ne("manual")
-        manual_changed = links[changed & links["link_type"].eq("manual")]
+        detached = changed & links["link_type"].ne(LinkType.MANUAL)
+        manual_changed = links[changed & links["link_type"].eq(LinkType.MANUAL)]
         members = links.loc[~detached, ["unique_id", "customer_no"]]
 
-        models = saved_models(ctx.config)
         with_type = set(db.fetch_arrow(
             f"SELECT DISTINCT customer_type FROM {STD_TABLE}").column(0).to_pylist())
         missing = [t for t in ("P", "G") if t in with_type and t not in models]
+        trained: dict[str, TrainedModel] = {}
         if missing:
-            ctx.say(f"match: no saved model for {', '.join(missing)}; training on "
-                    f"{total} records")
-            models.update(train_table(db, STD_TABLE, ctx.config, missing))
+            ctx.say(f"match: this store has no model for {', '.join(missing)}; training on "
+                    f"its {total} records")
+            trained = train_table(db, STD_TABLE, ctx.config, missing, save=False)
+            models.update(trained)
         ctx.say("match: rules, scoring, clustering")
         result = run_matching(db, STD_TABLE, ctx.config, models,
-                              _known(decisions, db), focus=_FOCUS, members=members)
+                              _known(decisions, db), focus=FOCUS, members=members)
         id_map = db.fetch_arrow(f"SELECT source_system || ':' || source_customer_id AS k, "
                                 f"record_id FROM {STD_TABLE}").to_pandas()
     ids = pd.Series(id_map["record_id"].to_numpy(), index=id_map["k"].to_numpy())
@@ -106,8 +118,11 @@ def match_stage(ctx: BatchContext) -> dict[str, Any]:
                     planned_tasks.assign(run_id=ctx.run_id))
         for part in pairs:
             insert_rows(conn, table_of(MatchPair), part)
+        for new in trained.values():
+            save_version(conn, new, actor=BATCH,
+                         counts={"trained_by_run": ctx.run_id, "records": new.records})
         _save_versions(conn, ctx, result.model_versions)
-        ctx.complete(conn, "match", counts)
+        ctx.complete(conn, BatchStage.MATCH, counts)
     return counts
 
 
@@ -115,76 +130,21 @@ def _decided_since_last_run(conn: Connection, run_id: int) -> list[str]:
     """Record keys named by steward decisions made or withdrawn since the last finished
     run started: their customers are matched again, so that the decisions hold."""
     last = conn.execute(select(func.max(BatchRun.started_at)).where(
-        BatchRun.status == "done", BatchRun.id < run_id)).scalar()
+        BatchRun.status == RunStatus.DONE, BatchRun.id < run_id)).scalar()
     changed = read_frame(conn, select(Decision.scope, Decision.left_key, Decision.right_key)
                          .where(true() if last is None else or_(
                              Decision.created_at >= last, Decision.deleted_at >= last)))
     if changed.empty:
         return []
-    keys = set(changed.loc[changed["scope"].eq("record"), "left_key"]) | set(
-        changed.loc[changed["scope"].eq("record"), "right_key"])
-    customers = set(changed.loc[changed["scope"].eq("customer"), "left_key"]) | set(
-        changed.loc[changed["scope"].eq("customer"), "right_key"])
+    record = changed["scope"].eq(DecisionScope.RECORD)
+    customer = changed["scope"].eq(DecisionScope.CUSTOMER)
+    keys = set(changed.loc[record, "left_key"]) | set(changed.loc[record, "right_key"])
+    customers = set(changed.loc[customer, "left_key"]) | set(changed.loc[customer, "right_key"])
     for batch in in_batches(sorted(customers)):
         keys |= set(read_frame(conn, select(SourceRecord.record_key).join(
             Link, Link.record_id == SourceRecord.id).where(Link.customer_no.in_(batch)))[
             "record_key"])
     return sorted(keys)
-
-
-def _load_records(conn: Connection, db: DuckDBBackend, ctx: BatchContext,
-                  decided: list[str]) -> int:
-    cols = list(OUTPUT_COLUMNS)
-    db.con.execute(f"CREATE OR REPLACE TABLE {STD_TABLE} (record_id BIGINT, "
-                   + ", ".join(f"{c} VARCHAR" for c in cols) + f", {_FOCUS} INTEGER)")
-    query = (f"SELECT id AS record_id, {', '.join(cols)}, "
-             f"CASE WHEN {ctx.in_scope()} THEN 1 ELSE 0 END AS {_FOCUS} "
-             f"FROM source_record WHERE ingest_id <= {int(ctx.watermark_to)}")
-    total = 0
-    for chunk in read_chunks(conn, query, 200_000):
-        for c in cols:
-            chunk[c] = chunk[c].astype(object)
-        db.con.register("_chunk", chunk)
-        db.con.execute(f"INSERT INTO {STD_TABLE} SELECT * FROM _chunk")
-        db.con.unregister("_chunk")
-        total += len(chunk)
-    if decided:
-        db.con.register("_decided", pd.DataFrame({"k": decided}))
-        db.con.execute(f"UPDATE {STD_TABLE} SET {_FOCUS} = 1 WHERE source_system || ':' || "
-                       "source_customer_id IN (SELECT k FROM _decided)")
-        db.con.unregister("_decided")
-    return total
-
-
-def live_decisions(conn: Connection) -> pd.DataFrame:
-    """Steward judgements in force, as record-key pairs (customer scope expanded to
-    the first record of each customer, following merged-into tombstones)."""
-    raw = read_frame(conn, "SELECT judgement, scope, left_key, right_key FROM decision "
-                           "WHERE deleted_at IS NULL ORDER BY id")
-    if raw.empty:
-        return pd.DataFrame(columns=["judgement", "left", "right"])
-    customers = raw["scope"].eq("customer")
-    if customers.any():
-        first = read_frame(conn, "SELECT l.customer_no, min(s.record_key) AS k FROM link l "
-                                 "JOIN source_record s ON s.id = l.record_id "
-                                 "GROUP BY l.customer_no")
-        tomb = read_frame(conn, "SELECT customer_no, merged_into FROM customer "
-                                "WHERE merged_into IS NOT NULL")
-        into = dict(zip(tomb["customer_no"], tomb["merged_into"], strict=True))
-        rep = dict(zip(first["customer_no"], first["k"], strict=True))
-
-        def resolve(no: str) -> str | None:
-            for _ in range(100):
-                if no not in into:
-                    break
-                no = into[no]
-            return rep.get(no)
-
-        for side in ("left_key", "right_key"):
-            raw.loc[customers, side] = raw.loc[customers, side].map(resolve)
-    raw = raw.dropna(subset=["left_key", "right_key"])
-    return raw.rename(columns={"left_key": "left", "right_key": "right"})[
-        ["judgement", "left", "right"]]
 
 
 def _known(decisions: pd.DataFrame, db: DuckDBBackend) -> Decisions:
@@ -196,8 +156,9 @@ def _known(decisions: pd.DataFrame, db: DuckDBBackend) -> Decisions:
     ).column(0).to_pylist())
     ok = decisions[decisions["left"].isin(keys) & decisions["right"].isin(keys)]
     pairs = list(zip(ok["left"], ok["right"], ok["judgement"], strict=True))
-    return Decisions(must_link=tuple((a, b) for a, b, j in pairs if j == MUST_LINK),
-                     cannot_link=tuple((a, b) for a, b, j in pairs if j == CANNOT_LINK))
+    return Decisions(
+        must_link=tuple((a, b) for a, b, j in pairs if j == Judgement.MUST_LINK),
+        cannot_link=tuple((a, b) for a, b, j in pairs if j == Judgement.CANNOT_LINK))
 
 
 def _plan(result: MatchResult, links: pd.DataFrame, detached: pd.Series,
@@ -249,7 +210,7 @@ def _plan(result: MatchResult, links: pd.DataFrame, detached: pd.Series,
         extra = pd.DataFrame({
             "group_key": "I-" + customers["customer_no"].map(first).to_numpy(),
             "record_id": customers["record_id"].to_numpy(),
-            "task_type": "identity_change"})
+            "task_type": TaskType.IDENTITY_CHANGE})
         tasks = pd.concat([tasks, extra], ignore_index=True) if len(tasks) else extra
     return plan, tasks.drop_duplicates(["group_key", "record_id"])
 
@@ -275,7 +236,8 @@ def _pair_rows(result: MatchResult, run_id: int, plan: pd.DataFrame) -> list[pd.
             "right_key": frame["unique_id_r"], "customer_type": frame["customer_type"],
             "match_probability": frame["match_probability"].astype(float),
             "match_weight": frame["match_weight"].astype(float),
-            "decision": pd.Series(same, index=frame.index).map({True: "auto", False: "suspect"}),
+            "decision": pd.Series(same, index=frame.index).map(
+                {True: PairDecision.AUTO, False: PairDecision.SUSPECT}),
             "rule": None,
             "model_version": frame["customer_type"].map(result.model_versions),
             "explanation": explanation[: len(frame)]}))
@@ -285,12 +247,12 @@ def _pair_rows(result: MatchResult, run_id: int, plan: pd.DataFrame) -> list[pd.
         parts.append(pd.DataFrame({
             "run_id": run_id, "left_key": rp["unique_id_l"], "right_key": rp["unique_id_r"],
             "customer_type": ctype.reindex(rp["unique_id_l"]).to_numpy(),
-            "match_probability": None, "match_weight": None, "decision": "rule",
+            "match_probability": None, "match_weight": None, "decision": PairDecision.RULE,
             "rule": rp["rule"], "model_version": None, "explanation": None}))
     return [part[columns] for part in parts]
 
 
 def _save_versions(conn: Connection, ctx: BatchContext, versions: dict[str, str]) -> None:
     conn.execute(update(BatchRun).where(BatchRun.id == ctx.run_id)
-                 .values(model_versions=json.dumps(versions)))
+                 .values(model_versions=versions))
 

@@ -8,7 +8,6 @@ state. A second batch (or an ingest) while one runs is refused by the job lock.
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -28,6 +27,7 @@ from ecif.batch.tasks_stage import tasks_stage
 from ecif.invariants import check_invariants
 from matching.engine.config import EngineConfig
 from matching.exceptions import ECIFError
+from matching.vocabulary import BatchStage, RunStatus
 from models.base import utcnow
 from models.batch import STAGES, BatchRun
 from models.db import require_current_schema
@@ -39,8 +39,9 @@ __all__ = ["run_batch", "BatchSummary"]
 log = logging.getLogger(__name__)
 
 _STAGES: dict[str, Callable[[BatchContext], dict[str, Any]]] = {
-    "standardise": standardise_stage, "match": match_stage, "merge": merge_stage,
-    "golden": golden_stage, "tasks": tasks_stage, "changes": changes_stage,
+    BatchStage.STANDARDISE: standardise_stage, BatchStage.MATCH: match_stage,
+    BatchStage.MERGE: merge_stage, BatchStage.GOLDEN: golden_stage,
+    BatchStage.TASKS: tasks_stage, BatchStage.CHANGES: changes_stage,
 }
 assert tuple(_STAGES) == STAGES
 
@@ -56,18 +57,18 @@ class BatchSummary:
 
 def _start_or_resume(engine: Engine) -> tuple[BatchRun, bool]:
     with Session(engine, expire_on_commit=False) as session:
-        run = session.scalars(select(BatchRun).where(BatchRun.status == "running")
+        run = session.scalars(select(BatchRun).where(BatchRun.status == RunStatus.RUNNING)
                               .order_by(BatchRun.id.desc())).first()
         if run is not None:
             run.attempts += 1
             session.commit()
             return run, True
         last = session.scalar(select(func.max(BatchRun.watermark_to))
-                              .where(BatchRun.status == "done")) or 0
+                              .where(BatchRun.status == RunStatus.DONE)) or 0
         newest = session.scalar(select(func.max(IngestRun.id))) or 0
-        run = BatchRun(status="running", stage=None, watermark_from=last, watermark_to=newest,
-                       started_at=utcnow(), attempts=1, counts="{}", timings="{}",
-                       model_versions="{}")
+        run = BatchRun(status=RunStatus.RUNNING, stage=None, watermark_from=last,
+                       watermark_to=newest, started_at=utcnow(), attempts=1, counts={},
+                       timings={}, model_versions={})
         session.add(run)
         session.commit()
         return run, False
@@ -91,14 +92,14 @@ def run_batch(engine: Engine, config: EngineConfig, *, config_dir: Path,
             problems = check_invariants(conn, run.watermark_to)
             row = conn.execute(select(BatchRun.counts, BatchRun.timings)
                                .where(BatchRun.id == run.id)).one()
-            counts = json.loads(row.counts)
+            counts = dict(row.counts)
             counts["invariant_violations"] = len(problems)
             conn.execute(update(BatchRun).where(BatchRun.id == run.id).values(
-                status="failed" if problems else "done", finished_at=utcnow(),
-                counts=json.dumps(counts, ensure_ascii=False)))
+                status=RunStatus.FAILED if problems else RunStatus.DONE, finished_at=utcnow(),
+                counts=counts))
         if problems:
             raise ECIFError(f"batch run {run.id} broke the store's invariants: "
                             + "; ".join(problems))
         return BatchSummary(run.id, (run.stage or "start") if resumed else None,
                             int(counts.get("match.records_in_scope", 0)), counts,
-                            json.loads(row.timings))
+                            dict(row.timings))

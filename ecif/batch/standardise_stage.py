@@ -15,6 +15,7 @@ from ecif.ingest import identity_keys, std_version
 from matching.config import load_code_maps
 from matching.standardise.batch import standardise_frame
 from matching.standardise.columns import INPUT_COLUMNS
+from matching.vocabulary import BatchStage
 from models.source_record import STD_FIELDS, SourceRecord
 
 __all__ = ["standardise_stage"]
@@ -23,7 +24,7 @@ _CHUNK = 50_000
 
 
 def standardise_stage(ctx: BatchContext) -> dict[str, Any]:
-    fault_point("standardise", "start")
+    fault_point(BatchStage.STANDARDISE, "start")
     version = std_version(ctx.config_dir)
     codes = load_code_maps(ctx.config_dir)
     redone = kept = 0
@@ -56,5 +57,5 @@ def standardise_stage(ctx: BatchContext) -> dict[str, Any]:
                          {"v": version})
     counts = {"restandardised": redone, "no_longer_admissible": kept}
     with ctx.engine.begin() as conn:
-        ctx.complete(conn, "standardise", counts)
+        ctx.complete(conn, BatchStage.STANDARDISE, counts)
     return counts

@@ -15,14 +15,18 @@ from sqlalchemy import Connection, func, select, update
 
 from ecif.batch.context import BatchContext, fault_point
 from ecif.bulk import insert_rows, read_frame, table_of
+from ecif.services.base import BATCH
+from ecif.services.tasks import add_members, close_answered_tasks
+from matching.vocabulary import BatchStage, TaskStatus, TaskType
 from models.base import utcnow
-from models.task import CLOSED, OPEN, ReviewTask, TaskMember
+from models.customer import Link
+from models.task import ReviewTask, TaskMember
 
-__all__ = ["tasks_stage", "close_answered_tasks"]
+__all__ = ["tasks_stage"]
 
 
 def tasks_stage(ctx: BatchContext) -> dict[str, Any]:
-    fault_point("tasks", "start")
+    fault_point(BatchStage.TASKS, "start")
     with ctx.engine.begin() as conn:
         planned = read_frame(conn, (
             "SELECT p.group_key, p.record_id, p.task_type, l.customer_no, s.customer_type "
@@ -30,17 +34,17 @@ def tasks_stage(ctx: BatchContext) -> dict[str, Any]:
             "JOIN source_record s ON s.id = p.record_id WHERE p.run_id = :r "
             "ORDER BY p.group_key, p.record_id"), {"r": ctx.run_id})
         opened, refreshed = _open_or_refresh(conn, planned, ctx.run_id)
-        closed = close_answered_tasks(conn, ctx.run_id, f"batch run {ctx.run_id}")
+        closed = close_answered_tasks(conn, ctx.run_id, BATCH)
         counts = {"opened": opened, "refreshed": refreshed, "closed": closed}
-        ctx.complete(conn, "tasks", counts)
+        ctx.complete(conn, BatchStage.TASKS, counts)
     return counts
 
 
 def _open_members(conn: Connection) -> pd.DataFrame:
-    return read_frame(conn, (
-        "SELECT m.task_id, m.record_id, l.customer_no FROM task_member m "
-        "JOIN review_task t ON t.id = m.task_id JOIN link l ON l.record_id = m.record_id "
-        f"WHERE t.status = '{OPEN}'"))
+    return read_frame(conn, select(TaskMember.task_id, TaskMember.record_id, Link.customer_no)
+                      .join(ReviewTask, ReviewTask.id == TaskMember.task_id)
+                      .join(Link, Link.record_id == TaskMember.record_id)
+                      .where(ReviewTask.status == TaskStatus.OPEN))
 
 
 def _open_or_refresh(conn: Connection, planned: pd.DataFrame, run_id: int) -> tuple[int, int]:
@@ -62,7 +66,7 @@ def _open_or_refresh(conn: Connection, planned: pd.DataFrame, run_id: int) -> tu
             groups[["task_type", "customer_type"]].first().itertuples(index=False, name=None),
             groups["record_id"].agg(list), groups["customer_no"].agg(list), strict=True):
         distinct = sorted(set(customers))
-        if len(distinct) < 2 and kind != "identity_change":
+        if len(distinct) < 2 and kind != TaskType.IDENTITY_CHANGE:
             continue  # already one customer: nothing to ask
         existing = sorted({task_of[c] for c in distinct if c in task_of})
         if existing:
@@ -71,7 +75,7 @@ def _open_or_refresh(conn: Connection, planned: pd.DataFrame, run_id: int) -> tu
         else:
             next_id += 1
             task_id = next_id
-            new_tasks.append({"id": task_id, "task_type": kind, "status": OPEN,
+            new_tasks.append({"id": task_id, "task_type": kind, "status": TaskStatus.OPEN,
                               "customer_type": ctype, "created_run": run_id,
                               "updated_run": run_id, "created_at": now, "updated_at": now})
         for record, customer in zip(records, customers, strict=True):
@@ -84,26 +88,8 @@ def _open_or_refresh(conn: Connection, planned: pd.DataFrame, run_id: int) -> tu
     if new_tasks and conn.dialect.name == "postgresql":  # explicit ids: move the sequence on
         conn.exec_driver_sql("SELECT setval(pg_get_serial_sequence('review_task', 'id'), "
                              "(SELECT max(id) FROM review_task))")
-    insert_rows(conn, table_of(TaskMember), pd.DataFrame(
-        new_members, columns=["task_id", "record_id", "customer_no"]))
+    add_members(conn, new_members)
     if refreshed:
         conn.execute(update(ReviewTask).where(ReviewTask.id.in_(sorted(refreshed)))
                      .values(updated_run=run_id, updated_at=now))
     return len(new_tasks), len(refreshed)
-
-
-def close_answered_tasks(conn: Connection, run_id: int | None, by: str) -> int:
-    """Close open suspect tasks whose records all belong to one customer now."""
-    members = _open_members(conn)
-    if members.empty:
-        return 0
-    kinds = read_frame(conn, f"SELECT id AS task_id, task_type FROM review_task "
-                             f"WHERE status = '{OPEN}'")
-    spread = members.groupby("task_id")["customer_no"].nunique()
-    identity = set(kinds.loc[kinds["task_type"].eq("identity_change"), "task_id"])
-    answered = [int(t) for t in spread[spread < 2].index if t not in identity]
-    if answered:
-        conn.execute(update(ReviewTask).where(ReviewTask.id.in_(answered)).values(
-            status=CLOSED, closed_at=utcnow(), closed_by=by,
-            close_reason="records merged into one customer"))
-    return len(answered)

@@ -27,7 +27,7 @@ from matching.engine.settings import organisation_settings, person_settings
 from matching.exceptions import ConfigError
 
 __all__ = ["TrainedModel", "train_model", "load_model", "save_model", "predict_pairs",
-           "model_path", "settings_for"]
+           "model_path", "settings_for", "model_from_json"]
 
 log = logging.getLogger(__name__)
 
@@ -121,16 +121,24 @@ def save_model(model: TrainedModel, path: Path) -> None:
     tmp.replace(path)
 
 
-def load_model(path: Path) -> TrainedModel:
+def model_from_json(raw: Any, where: str = "model") -> TrainedModel:
+    """A model from its JSON form (:meth:`TrainedModel.as_json`)."""
     try:
-        raw = json.loads(path.read_text(encoding="utf-8"))
         meta = raw["ecif_model"]
         return TrainedModel(str(meta["customer_type"]), str(meta["version"]),
                             str(meta["trained_at"]), int(meta["records"]), dict(raw["splink"]))
+    except (ValueError, KeyError, TypeError) as exc:
+        raise ConfigError(f"{where} is not an ECIF model: {exc!r}") from exc
+
+
+def load_model(path: Path) -> TrainedModel:
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError as exc:
         raise ConfigError(f"no trained model at {path}; run `ecif train` first") from exc
-    except (ValueError, KeyError, TypeError) as exc:
+    except ValueError as exc:
         raise ConfigError(f"{path} is not an ECIF model file: {exc!r}") from exc
+    return model_from_json(raw, str(path))
 
 
 def focused(splink: dict[str, Any], focus: str) -> dict[str, Any]:

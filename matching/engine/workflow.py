@@ -77,9 +77,11 @@ def train_files(files: Sequence[Path], *, config_dir: Path = DEFAULT_CONFIG_DIR,
 
 
 def train_table(db: Backend, std_table: str, config: EngineConfig,
-                types: Sequence[str] = ("P", "G")) -> dict[str, TrainedModel]:
-    """Train the models of ``types`` on a backend table of standardised records and
-    save them under the configured model_dir."""
+                types: Sequence[str] = ("P", "G"), *, save: bool = True
+                ) -> dict[str, TrainedModel]:
+    """Train the models of ``types`` on a backend table of standardised records;
+    with ``save``, write them under the configured model_dir (the file workflows;
+    a store keeps its models as rows instead)."""
     models: dict[str, TrainedModel] = {}
     for ctype, table, sql in (("P", "persons", person_features_sql),
                               ("G", "organisations", organisation_features_sql)):
@@ -90,7 +92,8 @@ def train_table(db: Backend, std_table: str, config: EngineConfig,
             log.warning("too few %s records to train on; model not updated", table)
             continue
         model = train_model(db, table, ctype, config.for_type(ctype))
-        save_model(model, model_path(config.model_dir, ctype))
+        if save:
+            save_model(model, model_path(config.model_dir, ctype))
         models[ctype] = model
     return models
 

@@ -51,17 +51,6 @@ class Gazetteer:
     def districts(self) -> tuple[Region, ...]:
         return tuple(r for r in self.regions if r.level == "district")
 
-    def by_code(self, code: str) -> list[Region]:
-        return [r for r in self.regions if r.code == code]
-
-    def province_of(self, code: str) -> Region | None:
-        found = [r for r in self.regions if r.code == code[:2] + "0000"]
-        return found[0] if found else None
-
-    def city_of(self, code: str) -> Region | None:
-        found = [r for r in self.regions if r.code == code[:4] + "00" and r.level == "city"]
-        return found[0] if found else None
-
 
 def _parse(text: str) -> tuple[Region, ...]:
     out: list[Region] = []

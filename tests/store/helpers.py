@@ -40,9 +40,37 @@ def write_csv(path: Path, rows: list[dict[str, str]], encoding: str = "utf-8") -
     return path
 
 
+def use_models(engine: Engine, models: Path) -> None:
+    """Give a store the models trained once on the sample (if it has none yet), so
+    that its first batch need not train."""
+    from ecif.services.base import BATCH, unit_of_work
+    from ecif.services.model_registry import active_models, import_file
+    from matching.engine.model import model_path
+
+    with engine.connect() as conn:
+        have = set(active_models(conn))
+    with unit_of_work(engine) as conn:
+        for ctype in ("P", "G"):
+            if ctype not in have:
+                import_file(conn, model_path(models, ctype), actor=BATCH)
+
+
 def batch(engine: Engine, models: Path) -> BatchSummary:
+    use_models(engine, models)
     config = replace(load_engine_config(), model_dir=models)
     return run_batch(engine, config, config_dir=DEFAULT_CONFIG_DIR, workers=1)
+
+
+def decide(engine_or_conn: object, judgement: str, left: str, right: str,
+           by: str = "steward1", **kwargs: object) -> int:
+    """A steward decision made through the decisions service (on a connection in a
+    transaction)."""
+    from ecif.services.base import Actor
+    from ecif.services.decisions import make_decision
+    from matching.vocabulary import Role
+
+    return make_decision(engine_or_conn, judgement, left, right,  # type: ignore[arg-type]
+                         actor=Actor(by, Role.STEWARD), **kwargs)  # type: ignore[arg-type]
 
 
 def links(engine: Engine) -> dict[str, str]:

@@ -10,10 +10,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, text
 
-from ecif.decisions import add_decision
 from ecif.ingest import ingest_files
 from ecif.invariants import check_invariants
-from tests.store.helpers import batch, links, org, person, query, rid, write_csv
+from tests.store.helpers import batch, decide, links, org, person, query, rid, write_csv
 
 ZHANG = rid("11010119900307001")
 WANG = rid("31010419851212002")
@@ -60,7 +59,7 @@ def test_must_link_merges_and_leaves_a_tombstone_in_the_change_feed(
     a, b = before["CORE:C1"], before["CORE:C2"]
     assert a != b
     with store.begin() as conn:
-        add_decision(conn, "must_link", "CORE:C1", "CORE:C2", by="steward1", reason="同一客户")
+        decide(conn, "must_link", "CORE:C1", "CORE:C2", "steward1", reason="同一客户")
     run = batch(store, sample_models)
     after = links(store)
     assert after["CORE:C1"] == after["CORE:C2"] == after["WEB:W1"]
@@ -92,8 +91,8 @@ def test_cannot_link_splits_and_the_larger_part_keeps_the_number(
     assert len(set(before.values())) == 1
     number = before["CORE:C1"]
     with store.begin() as conn:
-        add_decision(conn, "cannot_link", "CORE:C1", "UW:U1", by="steward1")
-        add_decision(conn, "cannot_link", "CLAIM:K1", "UW:U1", by="steward1")
+        decide(conn, "cannot_link", "CORE:C1", "UW:U1", "steward1")
+        decide(conn, "cannot_link", "CLAIM:K1", "UW:U1", "steward1")
     batch(store, sample_models)
     after = links(store)
     assert after["CORE:C1"] == after["CLAIM:K1"] == number
@@ -161,8 +160,8 @@ def test_weak_rule_task_is_refreshed_not_duplicated_and_closed_by_a_merge(
     members = query(store, "SELECT count(*) AS n FROM task_member")["n"].iloc[0]
     assert members == 3
     with store.begin() as conn:
-        add_decision(conn, "must_link", "CORE:G1", "UW:G2", by="steward1")
-        add_decision(conn, "must_link", "CORE:G1", "WEB:G3", by="steward1")
+        decide(conn, "must_link", "CORE:G1", "UW:G2", "steward1")
+        decide(conn, "must_link", "CORE:G1", "WEB:G3", "steward1")
     third = batch(store, sample_models)
     assert third.counts["tasks.closed"] == 1
     assert query(store, "SELECT status FROM review_task")["status"].tolist() == ["closed"]

@@ -12,11 +12,12 @@ import pandas as pd
 import pytest
 from sqlalchemy import Engine
 
-from ecif.decisions import add_decision, withdraw_decision
 from ecif.ingest import ingest_files
 from ecif.invariants import check_invariants
+from ecif.services.base import Actor
+from ecif.services.decisions import withdraw_decision
 from matching.generator import generate
-from tests.store.helpers import batch, links, query
+from tests.store.helpers import batch, decide, links, query
 
 
 def _decisions_hold(store: Engine) -> None:
@@ -60,10 +61,10 @@ def test_invariants_hold_over_random_sequences(store: Engine, tmp_path: Path,
                     mates = [k for k in keys if entity[k] == entity[a] and k != a]
                     if mates:
                         b, same = rng.choice(mates), True
-                made.append(add_decision(conn, "must_link" if same else "cannot_link",
-                                         a, b, by="steward"))
+                made.append(decide(conn, "must_link" if same else "cannot_link",
+                                   a, b, "steward"))
             if rng.random() < 0.5:
-                withdraw_decision(conn, made[0], by="steward")
+                withdraw_decision(conn, made[0], actor=Actor("steward"))
         batch(store, sample_models)
         with store.connect() as conn:
             assert check_invariants(conn) == []

@@ -1,7 +1,7 @@
 """ingest: versions ordered by the full-precision UTC instant; line numbers of exceptions
 
 Revision ID: 0003
-Revises: 0001
+Revises: 0002
 Create Date: 2026-12-02 05:00:00
 """
 
@@ -15,7 +15,7 @@ from alembic import op
 from matching.standardise.steps import utc_instant
 
 revision = '0003'
-down_revision = '0001'
+down_revision = '0002'
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,42 @@
+"""What ``match_pair`` keeps (run at the end of every batch).
+
+Kept: the newest row of each record pair that is
+
+- behind a merge (its two records belong to one customer now: the "why" of
+  the customer page),
+- in question (either record is a member of an open review task: the task
+  page's "why"), or
+- judged (a live steward decision names the two records).
+
+Pruned: older rows of a pair scored again, and pairs whose records ended in
+different customers with no open task and no decision about them (a task
+that was answered, a machine pair refused and never asked about).
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import Connection, text
+
+from matching.vocabulary import TaskStatus
+
+__all__ = ["prune_pairs"]
+
+
+def prune_pairs(conn: Connection) -> int:
+    """Delete what is not kept; return how many rows went."""
+    older = conn.execute(text(
+        "DELETE FROM match_pair WHERE EXISTS (SELECT 1 FROM match_pair q "
+        "WHERE q.left_key = match_pair.left_key AND q.right_key = match_pair.right_key "
+        "AND q.id > match_pair.id)")).rowcount or 0
+    apart = conn.execute(text(
+        "DELETE FROM match_pair WHERE id IN (SELECT p.id FROM match_pair p "
+        "JOIN source_record a ON a.record_key = p.left_key "
+        "JOIN source_record b ON b.record_key = p.right_key "
+        "JOIN link la ON la.record_id = a.id JOIN link lb ON lb.record_id = b.id "
+        "WHERE la.customer_no <> lb.customer_no "
+        "AND NOT EXISTS (SELECT 1 FROM task_member m JOIN review_task t ON t.id = m.task_id "
+        "  WHERE t.status = :task_status AND m.record_id IN (a.id, b.id)) "
+        "AND NOT EXISTS (SELECT 1 FROM decision d WHERE d.deleted_at IS NULL "
+        "  AND d.left_key = p.left_key AND d.right_key = p.right_key))"),
+        {"task_status": TaskStatus.OPEN}).rowcount or 0
+    return int(older) + int(apart)

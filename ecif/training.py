@@ -1,0 +1,45 @@
+"""``ecif train`` on a store: train both models on the store's own records and
+keep them as new versions of the store's models."""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+from sqlalchemy import Engine
+
+from ecif.services.base import BATCH, unit_of_work
+from ecif.services.model_registry import save_version
+from ecif.snapshot import STD_TABLE, load_records
+from matching.engine.backend import DuckDBBackend
+from matching.engine.config import EngineConfig
+from matching.engine.workflow import train_table
+from matching.exceptions import BadInput
+from models.db import require_current_schema
+
+__all__ = ["train_store"]
+
+
+def train_store(engine: Engine, config: EngineConfig,
+                progress: Callable[[str], None] | None = None) -> Iterator[str]:
+    """Train on every record of the store; yield one line per model saved."""
+    require_current_schema(engine)
+    with tempfile.TemporaryDirectory(prefix="ecif-train-") as tmp:
+        db = DuckDBBackend(temp_directory=Path(tmp))
+        with engine.connect() as conn:
+            total = load_records(conn, db)
+        if total == 0:
+            raise BadInput("the store holds no records to train on; run `ecif ingest` first")
+        if progress:
+            progress(f"training on the store's {total} records")
+        models = train_table(db, STD_TABLE, config, save=False)
+    if not models:
+        raise BadInput(f"the store's {total} records are too few to train on")
+    with unit_of_work(engine, "saving trained models") as conn:
+        for model in models.values():
+            saved = save_version(conn, model, actor=BATCH,
+                                 counts={"records": model.records, "source": "ecif train"})
+            state = ("now the one in use" if saved.activated
+                     else f"saved; pinned {saved.kept} stays in use")
+            yield f"trained {model.version} on {model.records} records ({state})"
