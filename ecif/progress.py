@@ -1,8 +1,9 @@
 """Progress of long commands: stage, rows/s and ETA.
 
 On a terminal one line is redrawn in place; otherwise (a scheduler's log) a
-plain line is written at each new stage and every ``every`` seconds, so a
-log shows how far a night got without thousands of lines.
+plain line is written every ``every`` seconds of a stage and when it ends, so
+a log shows how far a night got without thousands of lines (and a command that
+fails at once writes its one error line alone).
 """
 
 from __future__ import annotations
@@ -64,7 +65,7 @@ class ProgressDisplay:
             self.stream.write("\r" + line + "\x1b[K")
             self.stream.flush()
             self.drawn = True
-        elif now - self.written >= self.every or fraction == 1:
+        elif done and (min(elapsed, now - self.written) >= self.every or fraction == 1):
             self.stream.write(f"{time.strftime('%H:%M:%S')} {line}\n")
             self.stream.flush()
             self.written = now

@@ -14,13 +14,9 @@ Well-formed files go through Arrow's reader; from the first row Arrow cannot
 place, the rest of the file is read by Python's ``csv`` module, which knows
 line numbers.
 
-:func:`read_source_chunks` (pandas) reads every file and is the reference.
-:func:`read_source_tables` is the fast path for well-formed CSV: Arrow's
-reader, several times cheaper, yielding Arrow tables that cross to worker
-processes as plain buffers. Where it could read a file differently from the
-reference (a short row pandas would pad, duplicate header names, text that
-does not decode) it raises :class:`NotArrowReadable` instead, and the caller
-reads the file with :func:`read_source_chunks`.
+:func:`read_source_chunks` (pandas) is the old reference reader, kept for
+benchmarks and tests: on a well-formed file the two read the same; on a
+ragged one pandas pads short rows and shifts long ones.
 """
 
 from __future__ import annotations
@@ -45,8 +41,7 @@ from matching.standardise.columns import INPUT_COLUMNS, REQUIRED_COLUMNS
 from matching.standardise.issues import Issue
 
 __all__ = ["read_source", "SourceChunk", "RefusedRow", "ROW_TOO_LONG", "ROW_TOO_SHORT",
-           "ROW_TRUNCATED", "read_source_chunks", "read_source_tables", "NotArrowReadable",
-           "DEFAULT_CHUNK_ROWS"]
+           "ROW_TRUNCATED", "read_source_chunks", "DEFAULT_CHUNK_ROWS"]
 
 DEFAULT_CHUNK_ROWS = 100_000
 
@@ -131,53 +126,6 @@ def _read_parquet(path: Path, chunk_rows: int) -> Iterator[pd.DataFrame]:
         frame = batch.to_pandas()
         frame = frame.astype(object).where(frame.notna(), "").astype(str)
         yield _complete(frame)
-
-
-class NotArrowReadable(Exception):
-    """Arrow's CSV reader cannot read this file as :func:`read_source_chunks` would."""
-
-
-def read_source_tables(
-    path: Path, encoding: str = "utf-8", chunk_rows: int = DEFAULT_CHUNK_ROWS
-) -> Iterator[pa.Table]:
-    """Yield a CSV file as Arrow tables of at most ``chunk_rows`` rows, every
-    column a non-null string: what :func:`read_source_chunks` yields, as Arrow.
-
-    Raises InputFileError for a missing file or a header without the required
-    columns, and NotArrowReadable (possibly after some tables) when the file
-    needs the reference reader.
-    """
-    if not path.exists():
-        raise InputFileError(f"{path}: no such file")
-    enc = _normalise_encoding(encoding)
-    read_options = pcsv.ReadOptions(encoding="utf8" if enc == "utf-8-sig" else enc)
-    try:
-        names = pcsv.open_csv(path, read_options=read_options).schema.names
-    except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
-        raise NotArrowReadable(str(exc)) from exc
-    if len(set(names)) != len(names):  # pandas renames duplicates, Arrow does not
-        raise NotArrowReadable(f"duplicate column names in {names}")
-    _check_columns(path, names)
-    convert = pcsv.ConvertOptions(
-        column_types=dict.fromkeys(names, pa.string()),
-        strings_can_be_null=False,
-        quoted_strings_can_be_null=False,
-    )
-    pending: list[pa.RecordBatch] = []
-    rows = 0
-    try:
-        for batch in pcsv.open_csv(path, read_options=read_options, convert_options=convert):
-            pending.append(batch)
-            rows += batch.num_rows
-            while rows >= chunk_rows:
-                table = pa.Table.from_batches(pending)
-                yield _complete_table(table.slice(0, chunk_rows))
-                rest = table.slice(chunk_rows)
-                pending, rows = rest.to_batches(), rest.num_rows
-    except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
-        raise NotArrowReadable(str(exc)) from exc
-    if rows:
-        yield _complete_table(pa.Table.from_batches(pending))
 
 
 def _complete_table(table: pa.Table) -> pa.Table:
