@@ -77,7 +77,7 @@ def golden_records(records: pd.DataFrame, rules: Survivorship) -> pd.DataFrame:
         values = records[field]
         text_len = values.fillna("").astype(str).str.len().to_numpy()
         has = np.flatnonzero(values.notna().to_numpy() & (text_len > 0))
-        keys = [customer]  # the first sorts first; smaller is better
+        keys: list[np.ndarray] = [customer]  # the first sorts first; smaller is better
         for strategy in strategies:
             if strategy == "valid":
                 keys.append(-_valid(field, records).to_numpy().astype(np.int8))
