@@ -83,7 +83,7 @@ def read_source_chunks(
     if not path.exists():
         raise InputFileError(f"{path}: no such file")
     if path.suffix.lower() in (".parquet", ".pq"):
-        yield from _read_parquet(path, chunk_rows)
+        yield from (frame for frame, _ in _read_parquet(path, chunk_rows))
         return
     enc = _normalise_encoding(encoding)
     try:
@@ -116,7 +116,8 @@ def read_source_chunks(
         raise InputFileError(f"{path}: malformed CSV: {exc}") from exc
 
 
-def _read_parquet(path: Path, chunk_rows: int) -> Iterator[pd.DataFrame]:
+def _read_parquet(path: Path, chunk_rows: int) -> Iterator[tuple[pd.DataFrame, int]]:
+    """Chunks of the file, each with the file's number of rows."""
     try:
         pf = pq.ParquetFile(path)
     except Exception as exc:  # pyarrow raises several types for a bad file
@@ -125,7 +126,7 @@ def _read_parquet(path: Path, chunk_rows: int) -> Iterator[pd.DataFrame]:
     for batch in pf.iter_batches(batch_size=chunk_rows):
         frame = batch.to_pandas()
         frame = frame.astype(object).where(frame.notna(), "").astype(str)
-        yield _complete(frame)
+        yield _complete(frame), pf.metadata.num_rows
 
 
 def _complete_table(table: pa.Table) -> pa.Table:
@@ -185,11 +186,11 @@ def read_source(path: Path, encoding: str = "utf-8",
     if path.suffix.lower() in (".parquet", ".pq"):
         done = 0
         size = path.stat().st_size
-        for frame in _read_parquet(path, chunk_rows):
+        for frame, total in _read_parquet(path, chunk_rows):
             rows = np.arange(done + 1, done + 1 + len(frame), dtype=np.int64)
             done += len(frame)
             yield SourceChunk(pa.Table.from_pandas(frame, preserve_index=False), rows,
-                              position=size, size=size)
+                              position=size * done // max(total, 1), size=size)
         return
     enc = _normalise_encoding(encoding)
     names = _header(path, enc, encoding)

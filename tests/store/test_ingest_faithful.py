@@ -202,3 +202,16 @@ def test_a_file_failing_late_loads_nothing_whatever_the_workers(
     assert query(store, "SELECT count(*) AS n FROM exception_row")["n"].iloc[0] == 0
     runs = query(store, "SELECT status FROM ingest_run")["status"].tolist()
     assert runs == ["failed"]
+
+
+def test_future_tolerance_comes_from_config(tmp_path: Path) -> None:
+    from ecif.ingest import future_tolerance
+    from matching.config import DEFAULT_CONFIG_DIR
+    from matching.exceptions import ConfigError
+
+    assert future_tolerance(DEFAULT_CONFIG_DIR).total_seconds() == 3600
+    (tmp_path / "ingest.yaml").write_text("future_tolerance_minutes: 5\n", encoding="utf-8")
+    assert future_tolerance(tmp_path).total_seconds() == 300
+    (tmp_path / "ingest.yaml").write_text("future_tolerance_minutes: -1\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match="future_tolerance_minutes"):
+        future_tolerance(tmp_path)
