@@ -27,7 +27,7 @@ from matching.standardise.issues import Issue
 from matching.standardise.steps import utc_instant
 from models.source_record import STD_FIELDS
 
-__all__ = ["PrepareContext", "PreparedChunk", "prepare_chunk", "STAGE_COLUMNS",
+__all__ = ["PrepareContext", "PreparedChunk", "prepare_chunk", "STAGE_COLUMNS", "stage_rows",
            "EXCEPTION_COLUMNS", "IDENTITY_FIELDS", "identity_keys", "future_limit"]
 
 #: An update that changes one of these re-opens the record's match.
@@ -59,6 +59,10 @@ def future_limit(now: datetime, tolerance: timedelta) -> str:
     return utc_instant(when if when.tzinfo else when.replace(tzinfo=UTC))
 
 
+#: A staged column: (codes, values), row i holding values[codes[i]]; or (None, values).
+StageColumn = tuple[np.ndarray | None, pa.Array]
+
+
 @dataclass(frozen=True)
 class PrepareContext:
     """What every chunk of one ingest run is prepared with."""
@@ -75,7 +79,7 @@ class PreparedChunk:
     staged: int  # rows in the stage: one per key, the newest version in the chunk
     stale: int  # older versions of a key within the chunk, left out
     stage_csv: bytes | None
-    stage_columns: list[np.ndarray] | None
+    stage_columns: list[StageColumn] | None  # SQLite: see stage_rows
     exceptions: pd.DataFrame  # EXCEPTION_COLUMNS
     reject_counts: Counter[str]
     newest_updated_at: str | None  # the largest updated_at as sent (database pulls)
@@ -110,7 +114,7 @@ def prepare_chunk(ctx: PrepareContext, item: tuple[str, SourceChunk]) -> Prepare
         name=name, read=len(chunk), staged=len(kept),
         stale=len(admitted) - len(future) - len(kept),
         stage_csv=_csv(stage) if ctx.copy_csv else None,
-        stage_columns=None if ctx.copy_csv else [_objects(col) for col in stage],
+        stage_columns=None if ctx.copy_csv else stage,
         exceptions=exceptions, reject_counts=reject_counts, newest_updated_at=newest_sent,
         position=chunk.position, size=chunk.size)
 
@@ -154,30 +158,48 @@ def _json_strings(values: pa.Array) -> pa.Array:
 
 
 def _stage_columns(result: StandardisedChunk, kept: np.ndarray, record_key: np.ndarray,
-                   raw: pa.Array) -> list[np.ndarray | pa.Array]:
+                   raw: pa.Array) -> list[StageColumn]:
+    """The staging table's columns for the kept rows, each as (codes, values) where
+    row ``i`` holds ``values[codes[i]]``, or (None, values) for one value a row.
+    Values travel as Arrow arrays and codes as int32: plain buffers between processes."""
     identity = pd.DataFrame({c: result.values(c, kept) for c in IDENTITY_FIELDS})
-    columns: dict[str, np.ndarray | pa.Array] = {
-        "record_key": record_key, "raw": raw,
-        "identity_key": identity_keys(identity).to_numpy(dtype=object)}
-    return [columns[c] if c in columns else result.values(c, kept) for c in STAGE_COLUMNS]
+    own: dict[str, StageColumn] = {
+        "record_key": (None, pa.array(record_key, pa.string())), "raw": (None, raw),
+        "identity_key": (None, pa.array(identity_keys(identity).to_numpy(dtype=object),
+                                        pa.string()))}
+    columns = []
+    for c in STAGE_COLUMNS:
+        if c in own:
+            columns.append(own[c])
+        else:
+            codes, values = result.encoded(c, kept)
+            columns.append((codes.astype(np.int32), pa.array(values, pa.string())))
+    return columns
 
 
-def _objects(column: np.ndarray | pa.Array) -> np.ndarray:
-    if isinstance(column, pa.Array):
-        return np.array(column.to_pylist(), dtype=object)
-    return column
+def stage_rows(columns: list[StageColumn], rows: np.ndarray | None = None
+               ) -> list[np.ndarray]:
+    """The columns as object arrays (of the given rows), ready for ``executemany``:
+    one Python object per distinct value, shared by the rows that hold it."""
+    out = []
+    for codes, values in columns:
+        objects = np.array(values.to_pylist(), dtype=object)
+        full = objects if codes is None else objects[codes]
+        out.append(full if rows is None else full[rows])
+    return out
 
 
-def _csv(columns: list[np.ndarray | pa.Array]) -> bytes:
-    """Rows as CSV for COPY: every value quoted (so '' and NULL differ), NULL empty."""
-    if not len(columns[0]):
+def _csv(columns: list[StageColumn]) -> bytes:
+    """Rows as CSV for COPY: every value quoted (so '' and NULL differ), NULL empty;
+    each distinct value quoted once."""
+    codes0, values0 = columns[0]
+    if not len(values0 if codes0 is None else codes0):
         return b""
     fields = []
-    for column in columns:
-        text = column if isinstance(column, pa.Array) else pa.array(column, pa.string())
-        quoted = pc.binary_join_element_wise('"', pc.replace_substring(text, '"', '""'), '"',
-                                             "")
-        fields.append(pc.fill_null(quoted, ""))
+    for codes, values in columns:
+        quoted = pc.fill_null(pc.binary_join_element_wise(
+            '"', pc.replace_substring(values, '"', '""'), '"', ""), "")
+        fields.append(quoted if codes is None else quoted.take(pa.array(codes)))
     fields[-1] = pc.binary_join_element_wise(fields[-1], "\n", "")
     lines = pc.binary_join_element_wise(*fields, ",")
     _, offsets, data = lines.buffers()

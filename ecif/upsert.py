@@ -15,16 +15,18 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+import numpy as np
 from sqlalchemy import Connection, Index
 
 from ecif.bulk import table_of
-from ecif.ingest_prepare import STAGE_COLUMNS, PreparedChunk
+from ecif.ingest_prepare import STAGE_COLUMNS, PreparedChunk, stage_rows
 from models.db import StoreError
 from models.source_record import SourceRecord
 
 __all__ = ["Stage", "UpsertCounts"]
 
 _STAGE = "ingest_stage"
+_KEYS = "ingest_keys"
 _SQLITE_CACHE_KIB = 256 * 1024
 _KEEP = ("record_key", "source_system", "source_customer_id")  # never changed by an update
 _INSERTED = (*STAGE_COLUMNS, "version", "ingest_id", "std_version", "first_seen_at",
@@ -65,6 +67,7 @@ class Stage:
             if not conn.connection.driver_connection.in_transaction:  # type: ignore[union-attr]
                 conn.exec_driver_sql("BEGIN IMMEDIATE")
             conn.exec_driver_sql(f"CREATE TEMP TABLE {_STAGE} ({columns})")
+            conn.exec_driver_sql(f"CREATE TEMP TABLE {_KEYS} (record_key TEXT)")
         self.deferred: list[Index] = []
         self.analyzed_at = 0  # source_record rows when last analysed (PostgreSQL)
         self.rows = 0
@@ -83,9 +86,43 @@ class Stage:
         """Upsert one chunk's staged rows; return what became of them."""
         if not chunk.staged:
             return UpsertCounts()
+        if not self.pg:
+            return self._load_sqlite(chunk)
         self._fill(chunk)
         counts = self._upsert(chunk.staged)
         self.conn.exec_driver_sql(f"TRUNCATE {_STAGE}" if self.pg else f"DELETE FROM {_STAGE}")
+        self.rows += counts.new
+        return counts
+
+    def _load_sqlite(self, chunk: PreparedChunk) -> UpsertCounts:
+        """SQLite: the keys first; rows of keys not in the store go straight in (most
+        rows of a night, all of an initial load), only the others through the stage."""
+        assert chunk.stage_columns is not None
+        run = self.conn.exec_driver_sql
+        columns = stage_rows(chunk.stage_columns)
+        keys = columns[0]
+        run(f"INSERT INTO temp.{_KEYS} (record_key) VALUES (?)", [(k,) for k in keys])
+        found = run(f"SELECT k.rowid - 1 FROM temp.{_KEYS} k JOIN source_record e "
+                    "ON e.record_key = k.record_key").all()
+        run(f"DELETE FROM temp.{_KEYS}")  # rowids count from 1 again
+        existing = np.fromiter((r[0] for r in found), dtype=np.int64, count=len(found))
+        fresh = np.ones(len(keys), dtype=bool)
+        fresh[existing] = False
+        marks = ", ".join("?" for _ in STAGE_COLUMNS)
+        p = self.params
+        constants = f"1, {int(p['run'])}, '{p['std']}', '{p['now']}', '{p['now']}'"
+        if fresh.any():
+            picked = columns if fresh.all() else [col[fresh] for col in columns]
+            run(f"INSERT INTO source_record ({', '.join(_INSERTED)}) VALUES ({marks}, "
+                f"{constants})", list(zip(*picked, strict=True)))
+        counts = UpsertCounts(new=int(fresh.sum()))
+        if len(existing):
+            names = ", ".join(STAGE_COLUMNS)
+            run(f"INSERT INTO temp.{_STAGE} ({names}) VALUES ({marks})",
+                list(zip(*(col[existing] for col in columns), strict=True)))
+            old = self._upsert(len(existing))
+            run(f"DELETE FROM temp.{_STAGE}")
+            counts.updated, counts.unchanged, counts.stale = old.updated, old.unchanged, old.stale
         self.rows += counts.new
         return counts
 
@@ -97,24 +134,20 @@ class Stage:
             self.conn.exec_driver_sql("ANALYZE source_record")
         else:
             self.conn.exec_driver_sql(f"DROP TABLE temp.{_STAGE}")
+            self.conn.exec_driver_sql(f"DROP TABLE temp.{_KEYS}")
             self.conn.exec_driver_sql("PRAGMA cache_size = -2000")  # SQLite's default
 
     def _fill(self, chunk: PreparedChunk) -> None:
+        """PostgreSQL: COPY the worker's CSV into the stage."""
         names = ", ".join(STAGE_COLUMNS)
-        if self.pg:
-            assert chunk.stage_csv is not None
-            cursor = self.conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
-            with cursor.copy(f"COPY {_STAGE} ({names}) FROM STDIN WITH (FORMAT csv)") as copy:
-                copy.write(chunk.stage_csv)
-            self.conn.exec_driver_sql(f"ANALYZE {_STAGE}")
-            if self.rows > 2 * self.analyzed_at:  # the planner needs to know it grew
-                self.conn.exec_driver_sql("ANALYZE source_record")
-                self.analyzed_at = max(self.rows, 1)
-            return
-        assert chunk.stage_columns is not None
-        marks = ", ".join("?" for _ in STAGE_COLUMNS)
-        self.conn.exec_driver_sql(f"INSERT INTO temp.{_STAGE} ({names}) VALUES ({marks})",
-                                  list(zip(*chunk.stage_columns, strict=True)))
+        assert chunk.stage_csv is not None
+        cursor = self.conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        with cursor.copy(f"COPY {_STAGE} ({names}) FROM STDIN WITH (FORMAT csv)") as copy:
+            copy.write(chunk.stage_csv)
+        self.conn.exec_driver_sql(f"ANALYZE {_STAGE}")
+        if self.rows > 2 * self.analyzed_at:  # the planner needs to know it grew
+            self.conn.exec_driver_sql("ANALYZE source_record")
+            self.analyzed_at = max(self.rows, 1)
 
     def _mark(self, name: str) -> str:
         """A bound parameter in the driver's style."""

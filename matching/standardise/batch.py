@@ -198,10 +198,13 @@ class StandardisedChunk:
         chosen = self._rows if rows is None else self._rows[rows]
         return self._columns[column].materialise(chosen)
 
-    def encoded(self, column: str) -> tuple[np.ndarray, np.ndarray]:
-        """Column ``column`` of the admitted rows as (codes, distinct values)."""
+    def encoded(self, column: str, rows: np.ndarray | None = None
+                ) -> tuple[np.ndarray, np.ndarray]:
+        """Column ``column`` of the admitted rows (or of the given positions among
+        them) as (codes, values): row ``i`` holds ``values[codes[i]]``."""
         col = self._columns[column]
-        return col.codes[self._rows], col.values
+        chosen = self._rows if rows is None else self._rows[rows]
+        return col.codes[chosen], col.values
 
     def counts(self, column: str) -> Counter[str]:
         """How many admitted rows hold each value of ``column`` (empty values left out)."""
