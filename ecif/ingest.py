@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from contextlib import closing
@@ -47,7 +48,7 @@ from ecif.progress import Progress
 from ecif.upsert import Stage
 from matching.config import DEFAULT_CONFIG_DIR, load_code_maps, load_yaml
 from matching.exceptions import ConfigError, InputFileError
-from matching.parallel import map_ordered
+from matching.parallel import POOL_MIN_ROWS, map_ordered
 from matching.sources import DEFAULT_CHUNK_ROWS, SourceChunk, read_source
 from matching.standardise.columns import INPUT_COLUMNS
 from matching.vocabulary import IngestStatus, RunStatus
@@ -63,6 +64,7 @@ __all__ = ["IngestSummary", "ingest_files", "ingest_database", "std_version", "i
 log = logging.getLogger(__name__)
 
 _DEFAULT_TOLERANCE = timedelta(hours=1)
+_BYTES_PER_ROW = 170  # a contract row of the generated files, about
 
 
 @dataclass
@@ -117,6 +119,7 @@ def ingest_files(engine: Engine, files: Iterable[Path], *, encoding: str = "utf-
         if not path.exists():
             raise InputFileError(f"{path}: no such file")
     total = sum(p.stat().st_size for p in paths) or 1
+    chunk_rows = _chunk_rows(total, workers, chunk_rows)
 
     def chunks() -> Iterator[tuple[str, SourceChunk]]:
         before = 0
@@ -149,6 +152,16 @@ def ingest_database(engine: Engine, source_url: str, table: str, *,
                                                              watermark=source_key)
         finally:
             src.dispose()
+
+
+def _chunk_rows(size: int, workers: int | None, most: int) -> int:
+    """Rows per chunk: a small night (one chunk's worth) is cut so that every worker
+    gets a part, never below the size from which a pool pays."""
+    workers = workers or os.cpu_count() or 1
+    rows = size // _BYTES_PER_ROW
+    if workers <= 1 or rows >= most * workers:
+        return most
+    return max(POOL_MIN_ROWS, min(most, -(-rows // workers)))
 
 
 def _safe_url(url: str) -> str:

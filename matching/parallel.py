@@ -17,6 +17,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Generator, Iterable, Sized
 from concurrent.futures import Future, ProcessPoolExecutor
+from itertools import chain
 from typing import Any, TypeVar
 
 __all__ = ["map_ordered", "POOL_MIN_ROWS"]
@@ -68,22 +69,24 @@ def map_ordered(function: Callable[[T], R], items: Iterable[T], *, workers: int 
     """Yield ``function(item)`` for each item, in order, on ``workers`` processes
     (default: every core); at most ``2 × workers`` items are in flight. ``function``
     (and ``initializer``) must be picklable: module-level functions or partials of
-    them. With one worker, or a first item below POOL_MIN_ROWS rows (``rows(item)``,
-    by default its length if it has one), everything runs in this process."""
+    them. With one worker, one item, or a first item below POOL_MIN_ROWS rows
+    (``rows(item)``, by default its length if it has one), everything runs in this
+    process: starting a pool costs seconds."""
     workers = workers or os.cpu_count() or 1
     it = iter(items)
     first = next(it, None)
     if first is None:
         return
     size = rows(first) if rows else len(first) if isinstance(first, Sized) else POOL_MIN_ROWS
-    small = size < POOL_MIN_ROWS
-    if workers <= 1 or small:
+    second = next(it, None) if workers > 1 and size >= POOL_MIN_ROWS else None
+    if second is None:  # one worker, a small first item, or one item: no pool to start
         if initializer is not None:
             initializer(*initargs)
         yield function(first)
         for item in it:
             yield function(item)
         return
+    it = chain([second], it)
     ctx = multiprocessing.get_context("forkserver")
     ctx.set_forkserver_preload([__name__, *preload])
     pool = ProcessPoolExecutor(workers, mp_context=ctx, initializer=_init_worker,
