@@ -17,6 +17,7 @@ __all__ = ["analyze", "table_of", "insert_rows", "update_rows", "read_chunks", "
 
 _WRITE_BATCH = 20_000
 _IN_BATCH = 5_000  # values in one IN (...) list
+_SET_BASED = 1_000  # rows from which an SQLite UPDATE goes through a temporary table
 
 
 def analyze(conn: Connection, *tables: str) -> None:
@@ -116,11 +117,25 @@ def update_rows(conn: Connection, table: Table, key: str,
                              f"WHERE {table.name}.{key} = _upd._key")
         conn.exec_driver_sql("DROP TABLE _upd")
         return
-    data = [(*row[1:], row[0]) for row in _tuples(frame, dialect, table)]
-    sets = ", ".join(f"{c} = ?" for c in columns)
-    for start in range(0, len(data), _WRITE_BATCH):
+    data = _tuples(frame, dialect, table)
+    if len(data) < _SET_BASED:
+        sets = ", ".join(f"{c} = ?" for c in columns)
         conn.exec_driver_sql(f"UPDATE {table.name} SET {sets} WHERE {key} = ?",
+                             [(*row[1:], row[0]) for row in data])
+        return
+    # many rows: into a temporary table, then one UPDATE ... FROM (SQLite 3.33+),
+    # about twice as fast as an UPDATE per row
+    conn.exec_driver_sql("DROP TABLE IF EXISTS temp._upd")
+    conn.exec_driver_sql(f"CREATE TEMP TABLE _upd AS SELECT {key} AS _key, "
+                         f"{', '.join(columns)} FROM {table.name} WHERE 0")
+    marks = ", ".join("?" for _ in range(len(columns) + 1))
+    for start in range(0, len(data), _WRITE_BATCH):
+        conn.exec_driver_sql(f"INSERT INTO temp._upd VALUES ({marks})",
                              data[start:start + _WRITE_BATCH])
+    sets = ", ".join(f"{c} = _upd.{c}" for c in columns)
+    conn.exec_driver_sql(f"UPDATE {table.name} SET {sets} FROM temp._upd "
+                         f"WHERE {table.name}.{key} = _upd._key")
+    conn.exec_driver_sql("DROP TABLE temp._upd")
 
 
 def in_batches(values: Sequence[Any], size: int = _IN_BATCH) -> Iterator[list[Any]]:
@@ -147,11 +162,12 @@ def read_frame(conn: Connection, query: Any,
 
 
 def utc_key(values: Iterable[str | None]) -> pd.Series:
-    """Comparable UTC text for ISO 8601 times; a time without offset is China time
-    (+08:00); a missing time sorts first ('')."""
+    """Comparable UTC text for ISO 8601 times, to the microsecond
+    (``YYYY-MM-DDTHH:MM:SS.ffffff``); a time without offset is China time (+08:00);
+    a missing time sorts first ('')."""
     s = pd.Series(list(values), dtype=object).fillna("").astype(str)
     naive = s.str.len().gt(0) & ~s.str.contains(r"(?:[+-]\d\d:?\d\d|Z)$", regex=True)
     s = s.where(~naive, s + "+08:00")
     parsed = pd.to_datetime(s.where(s.str.len().gt(0)), format="ISO8601", utc=True,
                             errors="coerce")
-    return parsed.dt.strftime("%Y-%m-%dT%H:%M:%S").fillna("")
+    return parsed.dt.strftime("%Y-%m-%dT%H:%M:%S.%f").fillna("")

@@ -7,9 +7,10 @@ text: no DataFrame of results crosses between processes."""
 
 from __future__ import annotations
 
+import json
 import logging
-from collections import Counter
-from collections.abc import Iterable
+from collections import Counter, deque
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -17,18 +18,17 @@ import pandas as pd
 import pyarrow as pa
 
 from matching.config import DEFAULT_CONFIG_DIR, CodeMaps, load_code_maps
-from matching.sources import (
-    DEFAULT_CHUNK_ROWS,
-    NotArrowReadable,
-    read_source_chunks,
-    read_source_tables,
-)
+from matching.sources import DEFAULT_CHUNK_ROWS, RefusedRow, read_source
 from matching.standardise.batch import StandardisedChunk, standardise_chunks
 from matching.standardise.columns import INPUT_COLUMNS, OUTPUT_COLUMNS
 
 __all__ = ["StandardiseSummary", "standardise_file"]
 
 logger = logging.getLogger(__name__)
+
+#: After the input columns and ``reasons``: where a row that did not fit the header
+#: starts, and its fields as read.
+_REJECT_EXTRA = ("reasons", "line_number", "fields")
 
 
 @dataclass
@@ -80,28 +80,28 @@ def standardise_file(
     chunk_rows: int = DEFAULT_CHUNK_ROWS,
 ) -> StandardiseSummary:
     """Standardise ``path`` into ``out`` (OUTPUT_COLUMNS, UTF-8 CSV) and write every
-    rejected row, as read plus ``reasons``, to ``rejects``. Nothing is dropped:
-    read == admitted + rejected.
-
-    A CSV file goes through Arrow's reader; if that cannot read it as the
-    reference reader would, the file is done again with the reference reader."""
+    rejected row, as read plus ``reasons``, to ``rejects``; a row that does not fit
+    the header (:func:`matching.sources.read_source`) goes there too, with its line
+    and its fields as read (JSON) in the last two columns. Nothing is dropped:
+    read == admitted + rejected."""
     codes = load_code_maps(config_dir)
-    if path.suffix.lower() not in (".parquet", ".pq"):
-        try:
-            tables = read_source_tables(path, encoding=encoding, chunk_rows=chunk_rows)
-            return _standardise(tables, out, rejects, codes, workers)
-        except NotArrowReadable as exc:
-            logger.info("%s: reading with pandas instead of Arrow (%s)", path, exc)
-    chunks = read_source_chunks(path, encoding=encoding, chunk_rows=chunk_rows)
-    return _standardise(chunks, out, rejects, codes, workers)
+    refused: deque[list[RefusedRow]] = deque()
+
+    def tables() -> Iterator[pa.Table]:
+        for chunk in read_source(path, encoding=encoding, chunk_rows=chunk_rows):
+            refused.append(chunk.refused)
+            yield chunk.table
+
+    return _standardise(tables(), out, rejects, codes, workers, refused)
 
 
 def _standardise(
-    chunks: Iterable[pd.DataFrame | pa.Table],
+    chunks: Iterable[pa.Table],
     out: Path,
     rejects: Path,
     codes: CodeMaps,
     workers: int | None,
+    refused: deque[list[RefusedRow]],
 ) -> StandardiseSummary:
     summary = StandardiseSummary()
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -110,7 +110,7 @@ def _standardise(
     with out.open("wb") as ok_fh, rejects.open("w", encoding="utf-8", newline="") as bad_fh:
         ok_fh.write((",".join(OUTPUT_COLUMNS) + "\n").encode("utf-8"))
         for result in standardise_chunks(chunks, codes, workers=workers, finish=_written):
-            bad = result.rejected
+            bad = _with_refused(result.rejected, refused.popleft())
             summary.read += result.admitted + len(bad)
             summary.admitted += result.admitted
             summary.rejected += len(bad)
@@ -124,5 +124,17 @@ def _standardise(
                 bad_fh.write(",".join(reject_header) + "\n")
             bad[reject_header].to_csv(bad_fh, header=False, index=False, lineterminator="\n")
         if reject_header is None:
-            bad_fh.write(",".join([*INPUT_COLUMNS, "reasons"]) + "\n")
+            bad_fh.write(",".join([*INPUT_COLUMNS, *_REJECT_EXTRA]) + "\n")
     return summary
+
+
+def _with_refused(bad: pd.DataFrame, refused: list[RefusedRow]) -> pd.DataFrame:
+    """The rejected rows, and after them the rows that did not fit the header."""
+    bad = bad.assign(line_number="", fields="")
+    if not refused:
+        return bad
+    extra = pd.DataFrame({
+        "reasons": [str(r.reason) for r in refused],
+        "line_number": [str(r.line_number) for r in refused],
+        "fields": [json.dumps(r.fields, ensure_ascii=False) for r in refused]})
+    return pd.concat([bad, extra], ignore_index=True).fillna("")

@@ -67,32 +67,34 @@ def golden_records(records: pd.DataFrame, rules: Survivorship) -> pd.DataFrame:
     single = records[alone].set_index("customer_no")
     records = records[~alone]
     rank = {s: i for i, s in enumerate(rules.source_priority)}
-    prio = records["source_system"].map(rank).fillna(len(rank)).astype(int)
+    # Every ranking key as integers, computed once: a string key sorted per field
+    # (customer, time, record key) cost more than everything else together.
+    customer = pd.factorize(records["customer_no"], sort=True)[0]
+    record = pd.factorize(records["record_key"], sort=True)[0]
+    recent = -pd.factorize(records["updated_at"].fillna(""), sort=True)[0]  # newest first
+    prio = records["source_system"].map(rank).fillna(len(rank)).astype(int).to_numpy()
     for field, strategies in rules.fields.items():
         values = records[field]
-        has = values.notna() & values.astype(str).str.len().gt(0)
-        keys: dict[str, pd.Series] = {"customer_no": records["customer_no"]}
-        ascending = [True]
+        text_len = values.fillna("").astype(str).str.len().to_numpy()
+        has = np.flatnonzero(values.notna().to_numpy() & (text_len > 0))
+        keys: list[np.ndarray] = [customer]  # the first sorts first; smaller is better
         for strategy in strategies:
             if strategy == "valid":
-                keys["_valid"] = _valid(field, records).astype(np.int8)
-                ascending.append(False)
+                keys.append(-_valid(field, records).to_numpy().astype(np.int8))
             elif strategy == "source_priority":
-                keys["_prio"] = prio
-                ascending.append(True)
+                keys.append(prio)
             elif strategy == "most_recent":
-                keys["_recent"] = records["updated_at"].fillna("")
-                ascending.append(False)
+                keys.append(recent)
             else:
-                keys["_len"] = values.fillna("").astype(str).str.len()
-                ascending.append(False)
-        keys["record_key"] = records["record_key"]
-        ascending.append(True)
-        frame = pd.DataFrame(keys)[has]
-        best = frame.sort_values(list(keys), ascending=ascending, kind="stable")
-        best = best.drop_duplicates("customer_no")
+                keys.append(-text_len)
+        keys.append(record)
+        order = has[np.lexsort([k[has] for k in reversed(keys)])]
+        first = np.ones(len(order), dtype=bool)
+        first[1:] = customer[order][1:] != customer[order][:-1]
+        best = order[first]
+        best_customer = records["customer_no"].to_numpy()[best]
         for column in (field, *_COMPANIONS.get(field, ())):
-            chosen = records.loc[best.index, column].set_axis(best["customer_no"].to_numpy())
+            chosen = pd.Series(records[column].to_numpy()[best], index=best_customer)
             own = single[column].where(single[field].notna()
                                        & single[field].astype(str).str.len().gt(0))
             both = [part for part in (chosen, own) if len(part)]

@@ -63,6 +63,8 @@ class SourceRecord(PartyFields, Base):
     source_customer_id: Mapped[str] = mapped_column(String(150))
     customer_type: Mapped[str] = mapped_column(String(1))
     updated_at: Mapped[str | None] = mapped_column(String(40))  # ISO 8601 as standardised
+    # its UTC instant, YYYY-MM-DDTHH:MM:SS.ffffff ('' when missing): versions order by it
+    updated_key: Mapped[str] = mapped_column(String(26), default="", server_default="")
     raw: Mapped[dict[str, str]] = mapped_column(JSONDocument)  # the row as received
     version: Mapped[int] = mapped_column(Integer, default=1)
     ingest_id: Mapped[int] = mapped_column(ForeignKey("ingest_run.id"), index=True)
@@ -123,6 +125,7 @@ class ExceptionRow(Base):
     ingest_id: Mapped[int] = mapped_column(ForeignKey("ingest_run.id"), index=True)
     source_file: Mapped[str] = mapped_column(Text)
     row_number: Mapped[int | None] = mapped_column(Integer)  # 1-based data row in the file
+    line_number: Mapped[int | None] = mapped_column(Integer)  # where the row starts, if known
     source_system: Mapped[str | None] = mapped_column(String(40))
     source_customer_id: Mapped[str | None] = mapped_column(String(150))
     reasons: Mapped[str] = mapped_column(Text)  # ";"-separated issue codes

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import json
 from pathlib import Path
 
 from click.testing import CliRunner
@@ -110,19 +111,23 @@ def test_eval_needs_truth(tmp_path: Path) -> None:
     assert "--truth" in result.output
 
 
-def test_standardise_reads_a_ragged_file_like_a_clean_one(tmp_path: Path) -> None:
-    """A short row (which Arrow's fast reader refuses) is padded as pandas pads it:
-    the file is read again by the reference reader and gives the same output."""
+def test_standardise_reports_a_short_row_with_its_line(tmp_path: Path) -> None:
+    """A short row is never padded into a record (issue 12): it is rejected as
+    ROW_TOO_SHORT with its line and fields; every other row reads as in a clean file."""
     clean, ragged = tmp_path / "clean.csv", tmp_path / "ragged.csv"
     _write(clean, ROWS)
     text = clean.read_text(encoding="utf-8")
-    ragged.write_text(text.replace("FIN,F1,X,李娜,F,,,,,,,,,", "FIN,F1,X,李娜,F"),
-                      encoding="utf-8")
+    ragged.write_text(text.replace("UW,U1,P,李娜,F,1990-02-30,99,,12345,,,,,",
+                                   "UW,U1,P,李娜,F"), encoding="utf-8")
     for src in (clean, ragged):
         result = CliRunner().invoke(main, ["standardise", str(src), "--out",
                                            str(tmp_path / f"{src.stem}.out.csv")])
         assert result.exit_code == 0, result.output
     assert text != ragged.read_text(encoding="utf-8")
-    for suffix in ("out.csv", "out.rejects.csv"):
-        assert ((tmp_path / f"clean.{suffix}").read_bytes()
-                == (tmp_path / f"ragged.{suffix}").read_bytes())
+    kept = _read(tmp_path / "clean.out.csv")
+    assert [r["source_customer_id"] for r in kept] == ["C1", "W1", "U1"]
+    assert _read(tmp_path / "ragged.out.csv") == kept[:2]
+    bad = _read(tmp_path / "ragged.out.rejects.csv")
+    assert [r["reasons"] for r in bad] == ["NAME_MISSING", "TYPE_INVALID", "ROW_TOO_SHORT"]
+    assert bad[-1]["line_number"] == "6"
+    assert json.loads(bad[-1]["fields"]) == ["UW", "U1", "P", "李娜", "F"]

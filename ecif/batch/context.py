@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import signal
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -12,24 +10,11 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, select, update
 
+from ecif.faults import FAULT_ENV, fault_point
 from matching.engine.config import EngineConfig
 from models.batch import BatchRun
 
 __all__ = ["BatchContext", "fault_point", "FAULT_ENV"]
-
-#: Test hook: ``<stage>:<point>`` kills this process with SIGKILL at that point
-#: (``start``: before the stage writes; ``commit``: all written, not committed);
-#: ``<stage>:<point>:hold`` pauses there instead (ECIF_FAULT_HOLD_SECONDS).
-FAULT_ENV = "ECIF_FAULT_INJECT"
-
-
-def fault_point(stage: str, point: str) -> None:
-    wanted = os.environ.get(FAULT_ENV)
-    if wanted == f"{stage}:{point}":
-        os.kill(os.getpid(), signal.SIGKILL)
-    if wanted == f"{stage}:{point}:hold":  # keep the run (and its lock) busy for a while
-        time.sleep(float(os.environ.get("ECIF_FAULT_HOLD_SECONDS", "15")))
-
 
 @dataclass
 class BatchContext:

@@ -24,6 +24,7 @@ from ecif.batch.match_stage import match_stage
 from ecif.batch.merge_stage import merge_stage
 from ecif.batch.standardise_stage import standardise_stage
 from ecif.batch.tasks_stage import tasks_stage
+from ecif.ingest import close_dead_runs
 from ecif.invariants import check_invariants
 from matching.engine.config import EngineConfig
 from matching.exceptions import ECIFError
@@ -79,6 +80,8 @@ def run_batch(engine: Engine, config: EngineConfig, *, config_dir: Path,
               progress: Callable[[str], None] | None = None) -> BatchSummary:
     with job_lock(engine, "batch"):
         require_current_schema(engine)
+        with engine.begin() as conn:  # an ingest killed before: nothing of it committed
+            close_dead_runs(conn)
         run, resumed = _start_or_resume(engine)
         ctx = BatchContext(engine, run.id, run.watermark_from, run.watermark_to, config_dir,
                            config, workers, progress)

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import sys
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 import click
@@ -30,16 +28,6 @@ def init() -> None:
         click.echo(f"database {engine.url.render_as_string()} at schema revision {revision}")
 
 
-def _progress(label: str) -> Callable[[str, int], None] | None:
-    if not sys.stderr.isatty():
-        return None
-
-    def show(name: str, rows: int) -> None:
-        click.echo(f"\r{label} {name}: {rows:,} rows", err=True, nl=False)
-
-    return show
-
-
 @click.command()
 @click.argument("files", nargs=-1, type=click.Path(path_type=Path))
 @click.option("--encoding", default="utf-8", show_default=True,
@@ -54,6 +42,7 @@ def ingest(files: tuple[Path, ...], encoding: str, from_db: str | None, table: s
            workers: int | None) -> None:
     """Load source records; rows failing admission go to the exceptions table."""
     from ecif.ingest import ingest_database, ingest_files
+    from ecif.progress import ProgressDisplay
 
     settings = load_settings()
     started = time.perf_counter()
@@ -61,19 +50,21 @@ def ingest(files: tuple[Path, ...], encoding: str, from_db: str | None, table: s
         raise BadInput("--from-db needs --table and no FILE arguments")
     if from_db is None and not files:
         raise BadInput("no FILE given (or use --from-db URL --table T)")
+    display = ProgressDisplay()
     with store_engine(settings.database_url) as engine:
-        if from_db is not None:
-            summary = ingest_database(engine, from_db, str(table),
-                                      config_dir=settings.config_dir,
-                                      workers=workers or settings.workers,
-                                      progress=_progress("pulling"))
-        else:
-            summary = ingest_files(engine, files, encoding=encoding,
-                                   config_dir=settings.config_dir,
-                                   workers=workers or settings.workers,
-                                   progress=_progress("ingesting"))
-    if sys.stderr.isatty():
-        click.echo("", err=True)
+        try:
+            if from_db is not None:
+                summary = ingest_database(engine, from_db, str(table),
+                                          config_dir=settings.config_dir,
+                                          workers=workers or settings.workers,
+                                          progress=display)
+            else:
+                summary = ingest_files(engine, files, encoding=encoding,
+                                       config_dir=settings.config_dir,
+                                       workers=workers or settings.workers,
+                                       progress=display)
+        finally:
+            display.close()
     click.echo(f"ingest {summary.ingest_id}: {summary.read} rows read: {summary.new} new, "
                f"{summary.updated} updated, {summary.unchanged} unchanged, {summary.stale} "
                f"older versions ignored, {summary.rejected} rejected to exceptions "

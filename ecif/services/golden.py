@@ -11,9 +11,9 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import Connection
+from sqlalchemy import Connection, text
 
-from ecif.bulk import insert_rows, read_chunks, table_of, update_rows
+from ecif.bulk import insert_rows, read_frame, table_of, update_rows
 from matching.survivorship import golden_records, load_survivorship
 from models.base import utcnow
 from models.customer import GOLDEN_FIELDS, Customer, CustomerHistory
@@ -22,7 +22,8 @@ __all__ = ["refresh_golden", "refresh_golden_of", "customers_in"]
 
 _RECORD_FIELDS = ("record_key", "source_system", "updated_at", "id_valid",
                   *GOLDEN_FIELDS)
-_CHUNK = 200_000
+_RANGE = 50_000  # customers read and written at a time
+_SCOPE = "golden_scope"
 _NUMBER = re.compile(r"^[A-Za-z0-9_-]{1,20}$")
 
 
@@ -45,24 +46,32 @@ def refresh_golden_of(conn: Connection, numbers: Iterable[str], config_dir: Path
 
 
 def _by_customer(conn: Connection, customers_sql: str) -> Iterator[pd.DataFrame]:
-    """Records (with their customer's current golden fields), whole customers per chunk."""
-    fields = ", ".join(f"s.{c}" for c in _RECORD_FIELDS)
+    """Records (with their customer's current golden fields), whole customers per
+    chunk: the customers ``customers_sql`` names, kept once in a temporary table, are
+    read in ranges of customer numbers, so memory holds one range at a time."""
+    conn.execute(text(f"DROP TABLE IF EXISTS {_SCOPE}"))
+    conn.execute(text(f"CREATE TEMP TABLE {_SCOPE} (customer_no VARCHAR(20) PRIMARY KEY)"))
+    conn.execute(text(f"INSERT INTO {_SCOPE} (customer_no) SELECT DISTINCT q.customer_no "
+                      f"FROM ({customers_sql}) q WHERE q.customer_no IS NOT NULL"))
+    # most recent = the newest UTC instant (updated_key), not the text as keyed
+    fields = ", ".join("s.updated_key AS updated_at" if c == "updated_at" else f"s.{c}"
+                       for c in _RECORD_FIELDS)
     old = ", ".join(f"c.{c} AS {c}_old" for c in GOLDEN_FIELDS)
-    sql = (f"SELECT l.customer_no, c.version, c.created_run, {old}, {fields} FROM link l "
-           "JOIN source_record s ON s.id = l.record_id "
-           "JOIN customer c ON c.customer_no = l.customer_no "
-           f"WHERE l.customer_no IN ({customers_sql}) ORDER BY l.customer_no")
-    carry = None
-    for chunk in read_chunks(conn, sql, _CHUNK):
-        if carry is not None:
-            chunk = pd.concat([carry, chunk], ignore_index=True)
-        last = chunk["customer_no"].iloc[-1]
-        tail = chunk["customer_no"].eq(last)
-        carry = chunk[tail]
-        if (~tail).any():
-            yield chunk[~tail]
-    if carry is not None and len(carry):
-        yield carry
+    sql = text(f"SELECT l.customer_no, c.version, c.created_run, {old}, {fields} "
+               f"FROM {_SCOPE} g JOIN link l ON l.customer_no = g.customer_no "
+               "JOIN source_record s ON s.id = l.record_id "
+               "JOIN customer c ON c.customer_no = l.customer_no "
+               "WHERE g.customer_no > :low AND g.customer_no <= :high")
+    bounds = text(f"SELECT max(customer_no) FROM (SELECT customer_no FROM {_SCOPE} "
+                  "WHERE customer_no > :low ORDER BY customer_no LIMIT :n) q")
+    low = ""
+    while (high := conn.execute(bounds, {"low": low, "n": _RANGE}).scalar()) is not None:
+        rows = read_frame(conn, sql, {"low": low, "high": high})
+        if len(rows):
+            yield rows
+        low = high
+    # (after an error the transaction's rollback drops it, or the next call does)
+    conn.execute(text(f"DROP TABLE {_SCOPE}"))
 
 
 def refresh_golden(conn: Connection, customers_sql: str, run_id: int | None,
@@ -72,7 +81,7 @@ def refresh_golden(conn: Connection, customers_sql: str, run_id: int | None,
     rules = load_survivorship(config_dir)
     changed = touched = 0
     now = utcnow()
-    for rows in list(_by_customer(conn, customers_sql)):
+    for rows in _by_customer(conn, customers_sql):
         golden = golden_records(rows, rules)
         current = rows.drop_duplicates("customer_no").set_index("customer_no")
         touched += len(current)

@@ -34,8 +34,12 @@ def prune_pairs(conn: Connection) -> int:
         "JOIN source_record b ON b.record_key = p.right_key "
         "JOIN link la ON la.record_id = a.id JOIN link lb ON lb.record_id = b.id "
         "WHERE la.customer_no <> lb.customer_no "
-        "AND NOT EXISTS (SELECT 1 FROM task_member m JOIN review_task t ON t.id = m.task_id "
-        "  WHERE t.status = :task_status AND m.record_id IN (a.id, b.id)) "
+        # the records in open tasks, found once (a correlated subquery here had SQLite
+        # walk every open task for every pair: hours at a million records)
+        "AND a.id NOT IN (SELECT m.record_id FROM task_member m "
+        "  JOIN review_task t ON t.id = m.task_id WHERE t.status = :task_status) "
+        "AND b.id NOT IN (SELECT m.record_id FROM task_member m "
+        "  JOIN review_task t ON t.id = m.task_id WHERE t.status = :task_status) "
         "AND NOT EXISTS (SELECT 1 FROM decision d WHERE d.deleted_at IS NULL "
         "  AND d.left_key = p.left_key AND d.right_key = p.right_key))"),
         {"task_status": TaskStatus.OPEN}).rowcount or 0

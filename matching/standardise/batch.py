@@ -18,16 +18,13 @@ DataFrames nor Python objects per row cross between processes.
 
 from __future__ import annotations
 
-import multiprocessing
-import os
-from collections import Counter, deque
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cached_property, partial
 from itertools import repeat
 from operator import itemgetter
-from typing import Any, TypeVar
+from typing import TypeVar
 
 import numpy as np
 import pandas as pd
@@ -35,6 +32,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from matching.config import CodeMaps
+from matching.parallel import map_ordered
 from matching.standardise.columns import INPUT_COLUMNS, OUTPUT_COLUMNS
 from matching.standardise.steps import (
     PASS_THROUGH,
@@ -43,16 +41,18 @@ from matching.standardise.steps import (
     Step,
     clean_cell,
     finish_issues,
-    input_key,
     plain_fields,
+    raw_key,
 )
 
-__all__ = ["StandardisedChunk", "standardise_frame", "standardise_chunks"]
+__all__ = ["StandardisedChunk", "standardise_frame", "standardise_chunks", "KEPT_COLUMNS"]
+
+#: Kept besides OUTPUT_COLUMNS: ``updated_key``, the UTC instant of ``updated_at``
+#: as text that orders correctly (microseconds; '' when missing).
+KEPT_COLUMNS: tuple[str, ...] = ("updated_key",)
 
 T = TypeVar("T")
 
-#: Below this many rows a pool costs more than it saves.
-_POOL_MIN_ROWS = 20_000
 #: Characters that make a CSV field need quotes (as Python's csv module decides).
 _CSV_SPECIAL = (",", '"', "\r", "\n")
 
@@ -137,7 +137,28 @@ class _IssueSets:
         self.sets = [self.sets[c // m] + tuples[c % m] for c in combos.tolist()]
 
 
+def _run_screened(step: Step, ctx: Context, state: dict[str, _Encoded],
+                  issues: _IssueSets) -> None:
+    """A one-input step on the distinct values its screen picks; the rest pass as they are."""
+    assert step.screen is not None
+    (name,) = step.outputs
+    col = state[step.inputs[0]]
+    picked = np.flatnonzero(step.screen(col.values))
+    if not len(picked):
+        state[name] = col
+        return
+    values = col.values.copy()
+    found: list[tuple[str, ...]] = [()] * len(values)
+    for i in picked.tolist():
+        values[i], found[i] = step.run(ctx, values[i])
+    state[name] = _Encoded(col.codes, values)
+    issues.add(col.codes, found)
+
+
 def _run_step(step: Step, ctx: Context, state: dict[str, _Encoded], issues: _IssueSets) -> None:
+    if step.screen is not None:
+        _run_screened(step, ctx, state, issues)
+        return
     columns = [state[name] for name in step.inputs]
     groups, first = _groups(columns)
     args = [col.values[col.codes[first]] for col in columns]
@@ -154,10 +175,14 @@ class StandardisedChunk:
     ``reasons``)."""
 
     def __init__(self, columns: dict[str, _Encoded], admitted_rows: np.ndarray,
-                 rejected: pd.DataFrame) -> None:
+                 rejected: pd.DataFrame, rejected_rows: np.ndarray | None = None) -> None:
         self._columns = columns
         self._rows = admitted_rows
         self.rejected = rejected
+        #: Positions in the input of the admitted and of the rejected rows.
+        self.admitted_positions = admitted_rows
+        self.rejected_positions = (np.empty(0, dtype=np.intp) if rejected_rows is None
+                                   else rejected_rows)
 
     def __len__(self) -> int:
         return len(self._rows)
@@ -166,6 +191,20 @@ class StandardisedChunk:
     def admitted(self) -> pd.DataFrame:
         data = {c: self._columns[c].materialise(self._rows) for c in OUTPUT_COLUMNS}
         return pd.DataFrame(data, columns=list(OUTPUT_COLUMNS), dtype=object)
+
+    def values(self, column: str, rows: np.ndarray | None = None) -> np.ndarray:
+        """Column ``column`` (OUTPUT_COLUMNS or KEPT_COLUMNS) of the admitted rows, or
+        of the given positions among the admitted rows."""
+        chosen = self._rows if rows is None else self._rows[rows]
+        return self._columns[column].materialise(chosen)
+
+    def encoded(self, column: str, rows: np.ndarray | None = None
+                ) -> tuple[np.ndarray, np.ndarray]:
+        """Column ``column`` of the admitted rows (or of the given positions among
+        them) as (codes, values): row ``i`` holds ``values[codes[i]]``."""
+        col = self._columns[column]
+        chosen = self._rows if rows is None else self._rows[rows]
+        return col.codes[chosen], col.values
 
     def counts(self, column: str) -> Counter[str]:
         """How many admitted rows hold each value of ``column`` (empty values left out)."""
@@ -222,12 +261,13 @@ def standardise_frame(frame: pd.DataFrame | pa.Table, codes: CodeMaps) -> Standa
             cells = _encode_arrow(frame.column(column))
         else:
             cells = _encode_cells(frame[column].to_numpy(dtype=object))
-        state[input_key(column)] = cells
+        state[raw_key(column)] = cells
     issues = _IssueSets(rows)
     for step in STEPS:
         _run_step(step, ctx, state, issues)
     finished = [finish_issues(s) for s in issues.sets]
     columns = {c: state[PASS_THROUGH.get(c, c)] for c in OUTPUT_COLUMNS if c != "issues"}
+    columns.update({c: state[c] for c in KEPT_COLUMNS})
     n = len(finished)
     columns["issues"] = _Encoded(issues.codes, _objects(map(itemgetter(0), finished), n))
     rejected_set = np.fromiter((bool(f[1]) for f in finished), dtype=bool, count=n)
@@ -238,20 +278,12 @@ def standardise_frame(frame: pd.DataFrame | pa.Table, codes: CodeMaps) -> Standa
     else:
         bad = frame.iloc[bad_rows].copy()
     bad["reasons"] = [";".join(finished[c][1]) for c in issues.codes[bad_rows].tolist()]
-    return StandardisedChunk(columns, np.flatnonzero(~is_rejected), bad.reset_index(drop=True))
+    return StandardisedChunk(columns, np.flatnonzero(~is_rejected), bad.reset_index(drop=True),
+                             bad_rows)
 
 
-_WORKER: tuple[CodeMaps, Callable[[StandardisedChunk], Any]] | None = None
-
-
-def _init_worker(codes: CodeMaps, finish: Callable[[StandardisedChunk], Any]) -> None:
-    global _WORKER
-    _WORKER = (codes, finish)
-
-
-def _work(frame: pd.DataFrame | pa.Table) -> Any:
-    assert _WORKER is not None, "worker not initialised"
-    codes, finish = _WORKER
+def _work(codes: CodeMaps, finish: Callable[[StandardisedChunk], T],
+          frame: pd.DataFrame | pa.Table) -> T:
     return finish(standardise_frame(frame, codes))
 
 
@@ -269,25 +301,5 @@ def standardise_chunks(
     (default: every core), yielding ``finish(result)`` for each chunk; ``finish``
     runs where the chunk was standardised, so in a pool it must be a module-level
     function. At most ``2 × workers`` chunks are in flight."""
-    workers = workers or os.cpu_count() or 1
-    it = iter(chunks)
-    first = next(it, None)
-    if first is None:
-        return
-    if workers <= 1 or len(first) < _POOL_MIN_ROWS:
-        yield finish(standardise_frame(first, codes))
-        for chunk in it:
-            yield finish(standardise_frame(chunk, codes))
-        return
-    ctx = multiprocessing.get_context("forkserver")
-    # Workers fork from a server that has already imported the standardisers.
-    ctx.set_forkserver_preload([__name__, finish.__module__])
-    with ProcessPoolExecutor(workers, mp_context=ctx, initializer=_init_worker,
-                             initargs=(codes, finish)) as pool:
-        pending: deque[Future[T]] = deque([pool.submit(_work, first)])
-        for chunk in it:
-            pending.append(pool.submit(_work, chunk))
-            if len(pending) >= 2 * workers:
-                yield pending.popleft().result()
-        while pending:
-            yield pending.popleft().result()
+    yield from map_ordered(partial(_work, codes, finish), chunks, workers=workers,
+                           preload=[__name__, finish.__module__])

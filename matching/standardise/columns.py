@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-__all__ = ["INPUT_COLUMNS", "REQUIRED_COLUMNS", "CONTRACT_OUTPUT_COLUMNS", "OUTPUT_COLUMNS"]
+__all__ = ["INPUT_COLUMNS", "REQUIRED_COLUMNS", "CONTRACT_OUTPUT_COLUMNS", "OUTPUT_COLUMNS",
+           "FIELD_LIMITS"]
 
 #: §1: the columns a source file carries, in order.
 INPUT_COLUMNS: tuple[str, ...] = (
@@ -21,6 +22,27 @@ INPUT_COLUMNS: tuple[str, ...] = (
     "legal_rep",
     "updated_at",
 )
+
+#: The longest value (characters, trimmed) each input column may hold; a longer one
+#: rejects the row (FIELD_TOO_LONG). Generous for every real value, and within the
+#: store's column widths (the key, the ID); a cell of thousands of characters is an
+#: export gone wrong, such as a quote never closed that swallowed the lines after it.
+FIELD_LIMITS: dict[str, int] = {
+    "source_system": 40,
+    "source_customer_id": 150,
+    "customer_type": 10,
+    "name": 200,
+    "gender": 20,
+    "birth_date": 40,
+    "id_type": 40,
+    "id_number": 64,
+    "mobile": 40,
+    "phone": 40,
+    "email": 254,  # RFC 5321's longest address
+    "address": 500,
+    "legal_rep": 200,
+    "updated_at": 40,
+}
 
 #: A file lacking any of these cannot be read at all (the others may be absent).
 REQUIRED_COLUMNS: tuple[str, ...] = ("source_system", "source_customer_id", "customer_type", "name")

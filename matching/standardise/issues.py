@@ -50,9 +50,17 @@ class Issue(StrEnum):
     ADDRESS_REGION_CONFLICT = "ADDRESS_REGION_CONFLICT"
     # timestamps
     UPDATED_AT_INVALID = "UPDATED_AT_INVALID"
+    UPDATED_AT_FUTURE = "UPDATED_AT_FUTURE"    # beyond the ingest's tolerance into the future
+    # cells and rows as the file carried them
+    FIELD_TOO_LONG = "FIELD_TOO_LONG"          # a cell longer than its limit (FIELD_LIMITS)
+    CONTROL_CHAR_REMOVED = "CONTROL_CHAR_REMOVED"  # NUL, other C0 controls or a BOM taken out
+    ROW_TOO_LONG = "ROW_TOO_LONG"              # more fields than the header, surplus not empty
+    ROW_TOO_SHORT = "ROW_TOO_SHORT"            # fewer fields than the header
+    ROW_TRUNCATED = "ROW_TRUNCATED"            # the file ends inside a quoted field
 
 
 #: Codes that make a row inadmissible: it goes to the exceptions store.
 REJECTING: frozenset[Issue] = frozenset(
-    {Issue.NAME_MISSING, Issue.TYPE_INVALID, Issue.SOURCE_KEY_MISSING}
+    {Issue.NAME_MISSING, Issue.TYPE_INVALID, Issue.SOURCE_KEY_MISSING, Issue.FIELD_TOO_LONG,
+     Issue.UPDATED_AT_FUTURE, Issue.ROW_TOO_LONG, Issue.ROW_TOO_SHORT, Issue.ROW_TRUNCATED}
 )

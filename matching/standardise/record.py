@@ -26,7 +26,7 @@ from matching.standardise.steps import (
     Step,
     clean_cell,
     finish_issues,
-    input_key,
+    raw_key,
 )
 
 __all__ = ["Outcome", "standardise_record", "cached_fields"]
@@ -53,7 +53,7 @@ def _compile(plan: tuple[Step, ...]) -> Callable[..., tuple[dict[str, Any], tupl
         [v14, i0] = step0(ctx, v0, v1)
         [v15, i1] = step1(ctx, v2)
     """
-    names = {input_key(c): f"v{i}" for i, c in enumerate(INPUT_COLUMNS)}
+    names = {raw_key(c): f"v{i}" for i, c in enumerate(INPUT_COLUMNS)}
     body: list[str] = []
     namespace: dict[str, Any] = {"finish_issues": finish_issues}
     for n, step in enumerate(plan):
@@ -68,7 +68,7 @@ def _compile(plan: tuple[Step, ...]) -> Callable[..., tuple[dict[str, Any], tupl
     names["issues"] = "text"
     items = ", ".join(f"{c!r}: {names[PASS_THROUGH.get(c, c)]}" for c in OUTPUT_COLUMNS)
     body.append(f"    return {{{items}}}, rejected")
-    cells = ", ".join(names[input_key(c)] for c in INPUT_COLUMNS)
+    cells = ", ".join(names[raw_key(c)] for c in INPUT_COLUMNS)
     source = f"def run(ctx, {cells}):\n" + "\n".join(body) + "\n"
     exec(compile(source, f"<steps compiled by {__name__}>", "exec"), namespace)
     return namespace["run"]

@@ -17,14 +17,20 @@ steps' issues in step order, each code once (:func:`finish_issues`).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
 from functools import lru_cache
 from typing import Any
 
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
 from matching.config import CodeMaps
 from matching.standardise.address import standardise_address
+from matching.standardise.columns import FIELD_LIMITS, INPUT_COLUMNS
 from matching.standardise.dates import standardise_date
 from matching.standardise.email import standardise_email
 from matching.standardise.issues import REJECTING, Issue
@@ -49,6 +55,9 @@ __all__ = [
     "clean_cell",
     "finish_issues",
     "input_key",
+    "raw_key",
+    "utc_instant",
+    "CHINA_TIME",
 ]
 
 _PERSON_ID_TYPES = frozenset(
@@ -57,6 +66,9 @@ _PERSON_ID_TYPES = frozenset(
 _ORG_ID_TYPES = frozenset({"USCC", "ORG_CODE", "BUSINESS_LICENSE"})
 _CUSTOMER_TYPES = {"P": "P", "G": "G", "p": "P", "g": "G"}
 _NONE: tuple[str, ...] = ()
+#: The contract's zone for a time keyed without an offset.
+CHINA_TIME = timezone(timedelta(hours=8))
+_CHINA_OFFSET = timedelta(hours=8)
 Issues = tuple[str, ...]
 
 
@@ -124,10 +136,20 @@ class Step:
     run: Callable[..., tuple[Any, ...]]
     inputs: tuple[str, ...]
     outputs: tuple[str, ...]
+    #: For a one-input step that returns most values unchanged and without issues:
+    #: given the distinct input values (object array, None for empty), which ones
+    #: ``run`` may change or flag. The batch path calls ``run`` on those alone and
+    #: passes the others through; the per-record path ignores it.
+    screen: Callable[[np.ndarray], np.ndarray] | None = None
+
+
+def raw_key(column: str) -> str:
+    """The name of a cell of ``column`` as read (trimmed): the input of the first steps."""
+    return f"raw:{column}"
 
 
 def input_key(column: str) -> str:
-    """The name a step uses for a raw cell of ``column``."""
+    """The name a step uses for a cell of ``column`` once admitted (see :func:`_admit`)."""
     return f"in:{column}"
 
 
@@ -149,20 +171,68 @@ def finish_issues(issues: Iterable[str]) -> tuple[str | None, tuple[str, ...]]:
     return ";".join(unique), tuple(i for i in unique if i in REJECTING)
 
 
-def _standardise_timestamp(raw: str | None) -> tuple[str | None, tuple[str, ...]]:
+def utc_instant(value: datetime) -> str:
+    """The instant as comparable UTC text to the microsecond,
+    ``YYYY-MM-DDTHH:MM:SS.ffffff``; a time without offset is China time (+08:00)."""
+    offset = value.utcoffset()
+    naive = value.replace(tzinfo=None) - (_CHINA_OFFSET if offset is None else offset)
+    return naive.isoformat(timespec="microseconds")
+
+
+def _standardise_timestamp(raw: str | None) -> tuple[str | None, str, tuple[str, ...]]:
+    """The ISO 8601 text as keyed (normalised), its UTC instant ('' when missing or
+    invalid: it orders first), and the issue codes."""
     # Printable ASCII without spaces is what clean_text would return it as: skip it.
     plain = raw and raw.isascii() and raw.isprintable() and " " not in raw
     text = raw if plain else clean_text(raw)
     if text is None:
-        return None, _NONE
+        return None, "", _NONE
     try:
         value = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        return None, (Issue.UPDATED_AT_INVALID,)
-    return value.isoformat(), _NONE
+        instant = utc_instant(value)
+    except (ValueError, OverflowError):  # not a time; or beyond year 9999 in UTC
+        return None, "", (Issue.UPDATED_AT_INVALID,)
+    return value.isoformat(), instant, _NONE
 
 
 # --- the steps, in the order their issue codes are reported -----------------
+
+# NUL and the other C0 controls (but tab, line feed, carriage return), DEL, and the
+# BOM a file joined to another brings along: never part of a value, and a key holding
+# one would be a different key.
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufeff]")
+
+
+def _admission_screen(limit: int) -> Callable[[np.ndarray], np.ndarray]:
+    def screen(values: np.ndarray) -> np.ndarray:
+        """The values :func:`_admitter` changes: with a control character, or too long."""
+        text = pa.array(values, pa.string())
+        odd = pc.or_(pc.match_substring_regex(text, _CONTROL.pattern),
+                     pc.greater(pc.utf8_length(text), limit))
+        return np.asarray(pc.fill_null(odd, False).to_numpy(zero_copy_only=False), dtype=bool)
+
+    return screen
+
+
+def _admitter(limit: int) -> Callable[[Context, str | None], tuple[str | None, Issues]]:
+    def admit(ctx: Context, cell: str | None) -> tuple[str | None, Issues]:
+        """A cell as every later step sees it: control characters taken out. One
+        longer than its column's limit rejects the row (FIELD_TOO_LONG); later steps
+        see it cut to the limit, so that they neither chew on megabytes nor report
+        the field missing."""
+        if cell is None:
+            return None, _NONE
+        issues = _NONE
+        if _CONTROL.search(cell):
+            cell = _CONTROL.sub("", cell).strip() or None
+            issues = (Issue.CONTROL_CHAR_REMOVED,)
+            if cell is None:
+                return None, issues
+        if len(cell) > limit:
+            return cell[:limit], (*issues, Issue.FIELD_TOO_LONG)
+        return cell, issues
+
+    return admit
 
 
 def _source(ctx: Context, system: str | None, key: str | None) -> tuple[str | None, Issues]:
@@ -323,7 +393,7 @@ def _address(ctx: Context, raw: str | None) -> tuple[Any, ...]:
     return a.normalised, a.province, a.city, a.district, a.detail, a.issues
 
 
-def _updated_at(ctx: Context, raw: str | None) -> tuple[str | None, Issues]:
+def _updated_at(ctx: Context, raw: str | None) -> tuple[str | None, str, Issues]:
     return ctx.fields.timestamp(raw)
 
 
@@ -331,6 +401,8 @@ _IN = input_key
 
 #: Every step, in the order issue codes are reported.
 STEPS: tuple[Step, ...] = (
+    *(Step(_admitter(FIELD_LIMITS[c]), (raw_key(c),), (input_key(c),),
+           screen=_admission_screen(FIELD_LIMITS[c])) for c in INPUT_COLUMNS),
     Step(_source, (_IN("source_system"), _IN("source_customer_id")), ("source_system",)),
     Step(_customer_type, (_IN("customer_type"),), ("customer_type",)),
     Step(_code_maps, ("source_system", _IN("gender"), _IN("id_type")),
@@ -351,7 +423,7 @@ STEPS: tuple[Step, ...] = (
     Step(_email, (_IN("email"),), ("email",)),
     Step(_address, (_IN("address"),),
          ("address", "province", "city", "district", "address_detail")),
-    Step(_updated_at, (_IN("updated_at"),), ("updated_at",)),
+    Step(_updated_at, (_IN("updated_at"),), ("updated_at", "updated_key")),
 )
 
 #: Output columns copied from a raw cell, as keyed (trimmed).

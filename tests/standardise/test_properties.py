@@ -70,7 +70,7 @@ def test_timestamp_shortcut_changes_nothing(raw: str) -> None:
     """Skipping clean_text for plain ASCII gives what going through it gives."""
     text = clean_text(raw)
     if text is None:
-        assert _standardise_timestamp(raw) == (None, ())
+        assert _standardise_timestamp(raw) == (None, "", ())
     else:
         assert _standardise_timestamp(raw) == _standardise_timestamp(text)
 
@@ -90,7 +90,8 @@ row_strategy = st.fixed_dictionaries(
     {
         "source_system": st.sampled_from(["CORE", "UW", "CLAIM", "TELE", "FIN", "WEB", "API",
                                           "core", "", "X"]),
-        "source_customer_id": st.sampled_from(["C1", "C2", "", "客户1"]),
+        "source_customer_id": st.sampled_from(["C1", "C2", "", "客户1", "C\x001", "\ufeffC1",
+                                               "\x00", "K" * 151]),
         "customer_type": st.sampled_from(["P", "G", "p", "", "Z"]),
         "name": messy,
         "gender": st.sampled_from(["1", "2", "0", "M", "F", "男", "女", "male", "", "9"]),

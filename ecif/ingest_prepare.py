@@ -1,0 +1,248 @@
+"""What a worker process makes of one chunk of source rows, ready for the store.
+
+Standardise (the same steps as ``ecif standardise``), quarantine times beyond
+the tolerance into the future, keep the newest version of a key repeated
+within the chunk, and lay the rows out as the staging table takes them: CSV
+bytes for PostgreSQL's COPY, columns for SQLite. Rows that cannot be admitted
+come back as exception rows with the raw row. Everything per row is done
+column-wise (numpy, Arrow): one Python call per distinct value at most.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from matching.config import CodeMaps
+from matching.sources import SourceChunk
+from matching.standardise.batch import StandardisedChunk, standardise_frame
+from matching.standardise.issues import Issue
+from matching.standardise.steps import utc_instant
+from models.source_record import STD_FIELDS
+
+__all__ = ["PrepareContext", "PreparedChunk", "prepare_chunk", "STAGE_COLUMNS", "stage_rows",
+           "EXCEPTION_COLUMNS", "IDENTITY_FIELDS", "identity_keys", "future_limit"]
+
+#: An update that changes one of these re-opens the record's match.
+IDENTITY_FIELDS = ("customer_type", "name_plain", "gender", "birth_date", "id_type",
+                   "id_cleaned", "org_core", "org_code", "org_branch")
+
+#: The staging table's columns, in order: what ``source_record`` takes from a row.
+STAGE_COLUMNS: tuple[str, ...] = (
+    "record_key", "source_system", "source_customer_id", "customer_type", "updated_at",
+    "updated_key", "raw", "identity_key", *STD_FIELDS)
+
+EXCEPTION_COLUMNS = ("row_number", "line_number", "source_system", "source_customer_id",
+                     "reasons", "raw")
+
+_KEY_WIDTH = {"source_system": 40, "source_customer_id": 150}  # exception_row's columns
+_CONTROL = "[\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f\\x7f\\ufeff]"
+_NEEDS_ESCAPE = '["\\\\\\x00-\\x1f]'  # what json.dumps escapes (ensure_ascii=False)
+
+
+def identity_keys(frame: pd.DataFrame) -> pd.Series:
+    """A stable hash of each row's identity fields."""
+    hashed = pd.util.hash_pandas_object(frame[list(IDENTITY_FIELDS)].fillna(""), index=False)
+    return hashed.map(lambda h: f"{h:016x}")
+
+
+def future_limit(now: datetime, tolerance: timedelta) -> str:
+    """The latest ``updated_key`` admitted at ``now`` (naive times are UTC, as stored)."""
+    when = now + tolerance
+    return utc_instant(when if when.tzinfo else when.replace(tzinfo=UTC))
+
+
+#: A staged column: (codes, values), row i holding values[codes[i]]; or (None, values).
+StageColumn = tuple[np.ndarray | None, pa.Array]
+
+
+@dataclass(frozen=True)
+class PrepareContext:
+    """What every chunk of one ingest run is prepared with."""
+
+    codes: CodeMaps
+    future_limit: str  # a later updated_key is quarantined (UPDATED_AT_FUTURE)
+    copy_csv: bool  # stage as CSV bytes (PostgreSQL COPY) rather than columns (SQLite)
+
+
+@dataclass
+class PreparedChunk:
+    name: str  # the file (or pulled table) the rows came from
+    read: int
+    staged: int  # rows in the stage: one per key, the newest version in the chunk
+    stale: int  # older versions of a key within the chunk, left out
+    stage_csv: bytes | None
+    stage_columns: list[StageColumn] | None  # SQLite: see stage_rows
+    exceptions: pd.DataFrame  # EXCEPTION_COLUMNS
+    reject_counts: Counter[str]
+    newest_updated_at: str | None  # the largest updated_at as sent (database pulls)
+    position: int
+    size: int
+
+
+def prepare_chunk(ctx: PrepareContext, item: tuple[str, SourceChunk]) -> PreparedChunk:
+    name, chunk = item
+    table = chunk.table
+    result = standardise_frame(table, ctx.codes)
+    raw = _raw_json(table)
+    admitted = result.admitted_positions
+    keys = result.values("updated_key")
+    future = np.flatnonzero(keys > ctx.future_limit) if len(keys) else np.empty(0, np.intp)
+    kept = np.setdiff1d(np.arange(len(admitted)), future, assume_unique=True)
+    system = result.values("source_system", kept)
+    record_key = system + ":" + result.values("source_customer_id", kept)
+    newest = _newest_per_key(record_key, keys[kept], chunk.rows[admitted[kept]])
+    kept = kept[newest]
+    stage = _stage_columns(result, kept, record_key[newest], raw.take(admitted[kept]))
+
+    exceptions = _exceptions(chunk, result, raw, admitted[future])
+    reject_counts: Counter[str] = Counter()
+    for reasons, n in exceptions["reasons"].value_counts().items():
+        for code in str(reasons).split(";"):
+            reject_counts[code] += int(n)
+    newest_sent = None
+    if "updated_at" in table.column_names and table.num_rows:
+        newest_sent = pc.max(table.column("updated_at")).as_py()
+    return PreparedChunk(
+        name=name, read=len(chunk), staged=len(kept),
+        stale=len(admitted) - len(future) - len(kept),
+        stage_csv=_csv(stage) if ctx.copy_csv else None,
+        stage_columns=None if ctx.copy_csv else stage,
+        exceptions=exceptions, reject_counts=reject_counts, newest_updated_at=newest_sent,
+        position=chunk.position, size=chunk.size)
+
+
+def _newest_per_key(keys: np.ndarray, instants: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """Positions keeping, per key, the newest instant (the later row on a tie)."""
+    key_codes, uniques = pd.factorize(keys)
+    if len(uniques) == len(keys):
+        return np.arange(len(keys))
+    instant_codes = pd.factorize(instants, sort=True)[0]
+    order = np.lexsort((rows, instant_codes, key_codes))
+    last = np.ones(len(order), dtype=bool)
+    last[:-1] = key_codes[order][1:] != key_codes[order][:-1]
+    return np.sort(order[last])
+
+
+def _raw_json(table: pa.Table) -> pa.Array:
+    """Each row as received, as compact JSON (column: value as read): what
+    ``json.dumps`` writes for each distinct value, put together by Arrow."""
+    if table.num_rows == 0:
+        return pa.array([], pa.string())
+    parts: list[pa.Array | str] = []
+    for i, column in enumerate(table.column_names):
+        encoded = pc.dictionary_encode(table.column(column)).combine_chunks()
+        parts.append(("{" if i == 0 else ",") + json.dumps(column, ensure_ascii=False) + ":")
+        parts.append(_json_strings(encoded.dictionary).take(encoded.indices))
+    parts.append("}")
+    return pc.binary_join_element_wise(*parts, "")
+
+
+def _json_strings(values: pa.Array) -> pa.Array:
+    """JSON string literals of ``values``: quoted as they are, unless a character
+    needs escaping (a quote, a backslash, a control character): then ``json.dumps``."""
+    quoted = pc.binary_join_element_wise('"', values, '"', "")
+    special = pc.match_substring_regex(values, _NEEDS_ESCAPE)
+    picked = np.flatnonzero(special.to_numpy(zero_copy_only=False))
+    if not len(picked):
+        return quoted
+    escaped = [json.dumps(v, ensure_ascii=False) for v in values.take(picked).to_pylist()]
+    return pc.replace_with_mask(quoted, special, pa.array(escaped, pa.string()))
+
+
+def _stage_columns(result: StandardisedChunk, kept: np.ndarray, record_key: np.ndarray,
+                   raw: pa.Array) -> list[StageColumn]:
+    """The staging table's columns for the kept rows, each as (codes, values) where
+    row ``i`` holds ``values[codes[i]]``, or (None, values) for one value a row.
+    Values travel as Arrow arrays and codes as int32: plain buffers between processes."""
+    identity = pd.DataFrame({c: result.values(c, kept) for c in IDENTITY_FIELDS})
+    own: dict[str, StageColumn] = {
+        "record_key": (None, pa.array(record_key, pa.string())), "raw": (None, raw),
+        "identity_key": (None, pa.array(identity_keys(identity).to_numpy(dtype=object),
+                                        pa.string()))}
+    columns = []
+    for c in STAGE_COLUMNS:
+        if c in own:
+            columns.append(own[c])
+        else:
+            codes, values = result.encoded(c, kept)
+            columns.append((codes.astype(np.int32), pa.array(values, pa.string())))
+    return columns
+
+
+def stage_rows(columns: list[StageColumn], rows: np.ndarray | None = None
+               ) -> list[np.ndarray]:
+    """The columns as object arrays (of the given rows), ready for ``executemany``:
+    one Python object per distinct value, shared by the rows that hold it."""
+    out = []
+    for codes, values in columns:
+        objects = np.array(values.to_pylist(), dtype=object)
+        full = objects if codes is None else objects[codes]
+        out.append(full if rows is None else full[rows])
+    return out
+
+
+def _csv(columns: list[StageColumn]) -> bytes:
+    """Rows as CSV for COPY: every value quoted (so '' and NULL differ), NULL empty;
+    each distinct value quoted once."""
+    codes0, values0 = columns[0]
+    if not len(values0 if codes0 is None else codes0):
+        return b""
+    fields = []
+    for codes, values in columns:
+        quoted = pc.fill_null(pc.binary_join_element_wise(
+            '"', pc.replace_substring(values, '"', '""'), '"', ""), "")
+        fields.append(quoted if codes is None else quoted.take(pa.array(codes)))
+    fields[-1] = pc.binary_join_element_wise(fields[-1], "\n", "")
+    lines = pc.binary_join_element_wise(*fields, ",")
+    _, offsets, data = lines.buffers()
+    bounds = np.frombuffer(offsets, dtype=np.int32)[lines.offset:lines.offset + len(lines) + 1]
+    return memoryview(data)[bounds[0]:bounds[-1]].tobytes()
+
+
+def _clean_key(values: pd.Series, column: str) -> pd.Series:
+    """A key cell as exception_row keeps it: control characters out, trimmed, cut
+    to the column's width, None when empty (the raw row keeps it whole)."""
+    text = values.astype(str).str.replace(_CONTROL, "", regex=True).str.strip()
+    text = text.str.slice(0, _KEY_WIDTH[column])
+    return text.where(text.ne(""), None)
+
+
+def _exceptions(chunk: SourceChunk, result: StandardisedChunk, raw: pa.Array,
+                future: np.ndarray) -> pd.DataFrame:
+    parts = []
+    bad = result.rejected_positions
+    for positions, reasons in ((bad, result.rejected["reasons"].to_numpy(dtype=object)),
+                               (future, np.full(len(future), str(Issue.UPDATED_AT_FUTURE),
+                                                dtype=object))):
+        if not len(positions):
+            continue
+        taken = chunk.table.take(pa.array(positions, pa.int64()))
+        frame = pd.DataFrame({
+            "row_number": chunk.rows[positions], "line_number": None,
+            "source_system": _clean_key(pd.Series(taken.column("source_system").to_pylist()),
+                                        "source_system"),
+            "source_customer_id": _clean_key(
+                pd.Series(taken.column("source_customer_id").to_pylist()),
+                "source_customer_id"),
+            "reasons": reasons, "raw": raw.take(pa.array(positions, pa.int64())).to_pylist()})
+        parts.append(frame)
+    if chunk.refused:
+        parts.append(pd.DataFrame({
+            "row_number": [r.row_number for r in chunk.refused],
+            "line_number": [r.line_number for r in chunk.refused],
+            "source_system": None, "source_customer_id": None,
+            "reasons": [str(r.reason) for r in chunk.refused],
+            "raw": [json.dumps({"fields": r.fields}, ensure_ascii=False)
+                    for r in chunk.refused]}))
+    if not parts:
+        return pd.DataFrame(columns=list(EXCEPTION_COLUMNS))
+    frame = pd.concat(parts, ignore_index=True).sort_values("row_number", kind="stable")
+    return frame.reset_index(drop=True)[list(EXCEPTION_COLUMNS)]
