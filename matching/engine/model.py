@@ -1,10 +1,14 @@
 """Training, saving, loading and scoring the two Splink models.
 
 Training needs no labels: the prior from deterministic rules, u by seeded
-random sampling, m by expectation maximisation on two blocking rules. A saved
-model is a JSON file holding ECIF's metadata (version, type, when, on how
-many records) around Splink's own model dict; the version is a hash of the
-trained parameters, and every merge records it.
+random sampling, m by expectation maximisation on blocking rules; which
+rules, and which blocking rules generate candidate pairs, the data decides
+(:mod:`matching.engine.training`). After training, every candidate pair is
+scored once to calibrate the suspect threshold and to estimate the blocking
+recall (:func:`calibrate`). A saved model is a JSON file holding ECIF's
+metadata (version, type, when, on how many records, the training plan, the
+calibrated thresholds) around Splink's own model dict; the version is a hash
+of the trained parameters, and every merge records it.
 """
 
 from __future__ import annotations
@@ -13,7 +17,8 @@ import copy
 import hashlib
 import json
 import logging
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -23,11 +28,17 @@ from splink.internals.splink_dataframe import SplinkDataFrame
 
 from matching.engine.backend import Backend
 from matching.engine.config import TypeConfig
-from matching.engine.settings import organisation_settings, person_settings
+from matching.engine.settings import (
+    ORGANISATION_BLOCKING,
+    PERSON_BLOCKING,
+    organisation_settings,
+    person_settings,
+)
+from matching.engine.training import TrainingPlan, plan_training, probe_rules
 from matching.exceptions import ConfigError
 
 __all__ = ["TrainedModel", "train_model", "load_model", "save_model", "predict_pairs",
-           "model_path", "settings_for", "model_from_json"]
+           "model_path", "settings_for", "model_from_json", "calibrate", "TrainingPlan"]
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +52,10 @@ class TrainedModel:
     trained_at: str
     records: int
     splink: dict[str, Any]  # Splink's model dict (settings with m and u)
+    #: the training plan: fields held, rules tried and chosen (training.TrainingPlan)
+    plan: dict[str, Any] = field(default_factory=dict)
+    #: calibrated on the training data: suspect (probability), blocking recall, ...
+    calibration: dict[str, float] = field(default_factory=dict)
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -49,9 +64,15 @@ class TrainedModel:
                 "version": self.version,
                 "trained_at": self.trained_at,
                 "records": self.records,
+                "plan": self.plan,
+                "calibration": self.calibration,
             },
             "splink": self.splink,
         }
+
+    def suspect(self, configured: float) -> float:
+        """The suspect threshold: the configured one, lowered to the calibrated one."""
+        return min(configured, self.calibration.get("suspect", configured))
 
 
 def _splink_level() -> int:
@@ -59,8 +80,15 @@ def _splink_level() -> int:
     return logging.getLogger("splink").level or logging.WARNING
 
 
-def settings_for(customer_type: str) -> SettingsCreator:
-    return person_settings() if customer_type == "P" else organisation_settings()
+def settings_for(customer_type: str,
+                 blocking: Sequence[Sequence[str]] | None = None) -> SettingsCreator:
+    if customer_type == "P":
+        return person_settings(PERSON_BLOCKING if blocking is None else blocking)
+    return organisation_settings(ORGANISATION_BLOCKING if blocking is None else blocking)
+
+
+def candidate_blocking(customer_type: str) -> tuple[tuple[str, ...], ...]:
+    return PERSON_BLOCKING if customer_type == "P" else ORGANISATION_BLOCKING
 
 
 def model_path(model_dir: Path, customer_type: str) -> Path:
@@ -72,27 +100,91 @@ def _version(customer_type: str, splink_dict: dict[str, Any]) -> str:
     return f"{_KIND[customer_type]}-{digest[:12]}"
 
 
-def train_model(backend: Backend, table: str, customer_type: str, cfg: TypeConfig) -> TrainedModel:
-    """Estimate the model on ``table`` (engine features of one customer type)."""
+def train_model(backend: Backend, table: str, customer_type: str, cfg: TypeConfig,
+                *, calibrate_on_pairs: bool = True) -> TrainedModel:
+    """Estimate the model on ``table`` (engine features of one customer type).
+
+    Raises :class:`~matching.exceptions.TrainingError` when the data holds too
+    little to train on (the message says what was tried and what is held)."""
     tr = cfg.training
-    linker = Linker(backend.register(table), settings_for(customer_type), log_level=_splink_level())
-    records = backend.count(table)
+    kind = _KIND[customer_type]
+    dialect = backend.db_api.sql_dialect.sql_dialect_str
+    plan = plan_training(backend, table, kind, tr,
+                         settings_for(customer_type).create_settings_dict(dialect),
+                         candidate_blocking(customer_type))
+    linker = Linker(backend.register(table), settings_for(customer_type, plan.used("blocking")),
+                    log_level=_splink_level())
     linker.training.estimate_probability_two_random_records_match(
-        [block_on(*cols) for cols in tr.prior_rules], recall=tr.prior_recall
+        [block_on(*cols) for cols in plan.used("prior_rules")], recall=tr.prior_recall
     )
     linker.training.estimate_u_using_random_sampling(max_pairs=tr.u_max_pairs, seed=tr.seed)
-    for cols in tr.em_blocking:
+    sizes = {tuple(r["columns"]): int(r["pairs"]) for r in plan.as_json()["em_blocks"]}
+    for cols in plan.used("em_blocks"):
+        # Splink samples a block to max_pairs after a counting pass: only when needed
+        big = sizes.get(tuple(cols), 0) > tr.em_max_pairs
         linker.training.estimate_parameters_using_expectation_maximisation(
-            block_on(*cols), estimate_without_term_frequencies=False
+            block_on(*cols), estimate_without_term_frequencies=False,
+            max_pairs=tr.em_max_pairs if big else None
         )
     splink_dict = _stable(linker.misc.save_model_to_json())
-    return TrainedModel(
+    model = TrainedModel(
         customer_type=customer_type,
         version=_version(customer_type, splink_dict),
         trained_at=datetime.now(UTC).isoformat(timespec="seconds"),
-        records=records,
+        records=plan.records,
         splink=splink_dict,
+        plan=plan.as_json(),
     )
+    if not calibrate_on_pairs:
+        return model
+    return replace(model, calibration=calibrate(backend, table, model, cfg))
+
+
+def calibrate(backend: Backend, table: str, model: TrainedModel, cfg: TypeConfig
+              ) -> dict[str, float]:
+    """Score every candidate pair of ``table`` once, with a sample of looser
+    probe pairs, and derive from the model's own probabilities:
+
+    - ``suspect``: the probability below which the candidate pairs hold at most
+      ``missed_share`` of the matches the model expects among them (the sum of
+      their probabilities), so that what the model is unsure of lands in
+      review tasks rather than below the band;
+    - ``blocking_recall``: the matches expected among the candidate pairs over
+      those plus the matches expected among the probe pairs the blocking rules
+      miss (scaled up from the sample): the probes are the blocking rules'
+      single columns (:func:`matching.engine.training.probe_rules`), so the
+      estimate covers matches that agree on one of those columns.
+    """
+    chosen = [r["blocking_rule"] for r in model.splink["blocking_rules_to_generate_predictions"]]
+    probes, share = probe_rules(backend, table, model.plan, cfg.training)
+    splink = copy.deepcopy(model.splink)
+    splink["blocking_rules_to_generate_predictions"] = [
+        *model.splink["blocking_rules_to_generate_predictions"],
+        *({"blocking_rule": sql, "sql_dialect": backend.db_api.sql_dialect.sql_dialect_str}
+          for sql in probes)]
+    # pairs under 0.0001 add nothing to the sums below (a million of them: 100)
+    pred = predict_pairs(backend, table, replace(model, splink=splink), 0.0001)
+    bins = backend.fetch_arrow(
+        f"SELECT CAST(match_key AS INTEGER) < {len(chosen)} AS blocked, "
+        f"floor(match_weight * 4) / 4 AS w, count(*) AS n, sum(match_probability) AS p "
+        f"FROM {pred.physical_name} GROUP BY 1, 2 ORDER BY 1, 2").to_pandas()
+    pred.drop_table_from_database_and_remove_from_cache()
+    blocked = bins[bins["blocked"]].reset_index(drop=True)
+    expected_blocked = float(blocked["p"].sum())
+    caught = 1 - (1 - share) ** 2  # a pair is probed when either record is sampled
+    expected_missed = float(bins.loc[~bins["blocked"], "p"].sum()) / caught if caught else 0.0
+    below = blocked["p"].cumsum() - blocked["p"]  # expected matches under each bin
+    ok = blocked[below <= cfg.training.missed_share * expected_blocked]
+    suspect = 1 / (1 + 2.0 ** -float(ok["w"].max())) if len(ok) else 0.0
+    total = expected_blocked + expected_missed
+    return {
+        "suspect": round(suspect, 6),
+        "candidate_pairs": float(blocked["n"].sum()),
+        "expected_matches_blocked": round(expected_blocked, 1),
+        "expected_matches_missed": round(expected_missed, 1),
+        "probe_sample_share": round(share, 6),
+        "blocking_recall": round(expected_blocked / total, 4) if total else 1.0,
+    }
 
 
 def _round(value: Any) -> Any:
@@ -126,7 +218,8 @@ def model_from_json(raw: Any, where: str = "model") -> TrainedModel:
     try:
         meta = raw["ecif_model"]
         return TrainedModel(str(meta["customer_type"]), str(meta["version"]),
-                            str(meta["trained_at"]), int(meta["records"]), dict(raw["splink"]))
+                            str(meta["trained_at"]), int(meta["records"]), dict(raw["splink"]),
+                            dict(meta.get("plan") or {}), dict(meta.get("calibration") or {}))
     except (ValueError, KeyError, TypeError) as exc:
         raise ConfigError(f"{where} is not an ECIF model: {exc!r}") from exc
 

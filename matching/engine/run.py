@@ -23,13 +23,19 @@ import pyarrow as pa
 
 from matching.engine.backend import Backend
 from matching.engine.cluster import RefusedReason, cluster_records
-from matching.engine.config import EngineConfig, Rule, TypeConfig
-from matching.engine.features import organisation_features_sql, person_features_sql
+from matching.engine.config import EngineConfig, Rule
+from matching.engine.features import (
+    HEAD_OFFICE,
+    organisation_features_sql,
+    person_features_sql,
+)
+from matching.engine.guard import guard_holds
 from matching.engine.model import TrainedModel, predict_pairs
 from matching.exceptions import ConfigError
 from matching.vocabulary import CustomerType, LinkType, TaskType
 
-__all__ = ["MatchResult", "Decisions", "run_matching", "rule_pairs_sql", "MEMBER_RULE"]
+__all__ = ["MatchResult", "Decisions", "run_matching", "rule_pairs_sql", "MEMBER_RULE",
+           "branch_gate"]
 
 log = logging.getLogger(__name__)
 
@@ -126,7 +132,7 @@ def run_matching(backend: Backend, std_table: str, config: EngineConfig,
         backend.create_table(table, features_sql(std_table, extra))
         n = backend.count(table)
         ids.append(backend.fetch_arrow(
-            "SELECT unique_id, customer_type, resident_id_or_code, branch_key FROM ("
+            "SELECT unique_id, customer_type, resident_id_or_code, branch_state, gender FROM ("
             + _exclusive_sql(ctype, table) + ")").to_pandas())
         if n == 0:
             continue
@@ -141,14 +147,15 @@ def run_matching(backend: Backend, std_table: str, config: EngineConfig,
         if model is None:
             raise ConfigError(f"no trained {table} model; run `ecif train` on data with {table}")
         versions[ctype] = model.version
-        scored = predict_pairs(backend, table, model, tcfg.suspect, focus)
+        scored = predict_pairs(backend, table, model, model.suspect(tcfg.suspect), focus)
         pairs = scored.as_pyarrow_table()
         pair_tables.append(pairs.append_column(
             "customer_type", pa.array([ctype] * pairs.num_rows, pa.string())))
         timings[f"{ctype}_score"] = time.perf_counter() - t0
         frame = pairs.select(["unique_id_l", "unique_id_r", "match_probability"]).to_pandas()
         frame = frame.rename(columns={"match_probability": "score"})
-        is_auto = (frame["score"] >= tcfg.auto_merge).to_numpy() & _guard(pairs, tcfg)
+        is_auto = ((frame["score"] >= tcfg.auto_merge).to_numpy() & guard_holds(pairs, tcfg.guard)
+                   & branch_gate(pairs))
         auto = frame[is_auto].copy()
         auto["rule"], auto["tier"] = f"model:{model.version}", TIER_MODEL
         edges.append(auto)
@@ -188,7 +195,8 @@ def run_matching(backend: Backend, std_table: str, config: EngineConfig,
         all_edges["tier"].to_numpy(np.int8),
         exclusive=[records["customer_type"].to_numpy(object),
                    records["resident_id_or_code"].to_numpy(object),
-                   records["branch_key"].to_numpy(object)],
+                   records["branch_state"].to_numpy(object)],
+        exclusive_model=[records["gender"].to_numpy(object)],
         cannot_link=cannot, max_cluster_size=config.max_cluster_size,
     )
     timings["cluster"] = time.perf_counter() - t0
@@ -216,26 +224,26 @@ def run_matching(backend: Backend, std_table: str, config: EngineConfig,
         else pa.table({})
     rule_pairs = all_edges.loc[all_edges["tier"] == TIER_RULE,
                                ["unique_id_l", "unique_id_r", "rule"]].reset_index(drop=True)
-    return MatchResult(records.drop(columns=["cluster_index", "resident_id_or_code"]), tasks,
+    return MatchResult(records.drop(columns=["cluster_index", "resident_id_or_code", "gender"]),
+                       tasks,
                        pairs_all, rule_pairs, versions, counts, timings)
 
 
-def _guard(pairs: pa.Table, tcfg: TypeConfig) -> np.ndarray:
-    """True where one of the model-guard alternatives holds (all, if none configured)."""
-    if not tcfg.model_guard:
+def branch_gate(pairs: pa.Table) -> np.ndarray:
+    """False where a record of unknown branch state (no marker, no valid code of
+    its own) meets a branch on anything but that branch's own identifier (the
+    organisation code as keyed, valid or not): a marker-less record reads like
+    the head office, so only the branch's identifier says it is the branch.
+    True everywhere for persons (no branch state)."""
+    cols = ("branch_state_l", "branch_state_r", "org_code_any_l", "org_code_any_r")
+    if not set(cols) <= set(pairs.column_names):
         return np.ones(pairs.num_rows, dtype=bool)
-    ok = np.zeros(pairs.num_rows, dtype=bool)
-    for alternative in tcfg.model_guard:
-        holds = np.ones(pairs.num_rows, dtype=bool)
-        for comparison, level in alternative:
-            column = f"gamma_{comparison}"
-            if column not in pairs.column_names:
-                raise ConfigError(f"model_guard names {comparison!r}, not a comparison of "
-                                  f"the model (columns: {pairs.column_names[:8]}...)")
-            gamma = pairs.column(column).to_numpy(zero_copy_only=False)
-            holds &= np.nan_to_num(gamma.astype(float), nan=-1) >= level
-        ok |= holds
-    return ok
+    bl, br, cl_, cr = (pairs.column(c).to_pandas() for c in cols)
+    unknown_l, unknown_r = bl.isna().to_numpy(), br.isna().to_numpy()
+    branch_l = (~unknown_l) & (bl != HEAD_OFFICE).to_numpy()
+    branch_r = (~unknown_r) & (br != HEAD_OFFICE).to_numpy()
+    same_code = (cl_.notna() & (cl_ == cr)).to_numpy()
+    return ~((unknown_l & branch_r) | (unknown_r & branch_l)) | same_code
 
 
 def _member_edges(members: pd.DataFrame | None) -> pd.DataFrame:
@@ -252,12 +260,13 @@ def _member_edges(members: pd.DataFrame | None) -> pd.DataFrame:
 
 
 def _exclusive_sql(ctype: str, table: str) -> str:
-    """Per record: the identifier two records may not differ in, and the branch key."""
+    """Per record: the identifier two records may not differ in, the branch state,
+    and the gender (which model pairs may not join)."""
     if ctype == "P":
         return (f"SELECT unique_id, customer_type, resident_id AS resident_id_or_code, "
-                f"CAST(NULL AS VARCHAR) AS branch_key FROM {table}")
+                f"CAST(NULL AS VARCHAR) AS branch_state, gender FROM {table}")
     return (f"SELECT unique_id, customer_type, org_code AS resident_id_or_code, "
-            f"branch_key FROM {table}")
+            f"branch_state, CAST(NULL AS VARCHAR) AS gender FROM {table}")
 
 
 def _positions(index: pd.Index, ids: pd.Series) -> np.ndarray:

@@ -81,7 +81,7 @@ def organisation_settings(
             cmp.org_core(),
             cmp.exact_or_else("org_region"),
             cmp.exact_or_else("org_legal_form"),
-            cmp.exact_or_else("branch_key"),
+            cmp.exact_or_else("branch_state"),
             cmp.org_code(),
             cmp.legal_rep(),
             cmp.exact_or_else("phone", tf=True),

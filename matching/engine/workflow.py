@@ -88,8 +88,10 @@ def train_table(db: Backend, std_table: str, config: EngineConfig,
         if ctype not in types:
             continue
         db.create_table(table, sql(std_table))
-        if db.count(table) < 2:
-            log.warning("too few %s records to train on; model not updated", table)
+        n = db.count(table)
+        if n < 2:
+            (log.warning if n else log.info)(
+                "%d %s records: too few to train on; model not updated", n, table)
             continue
         model = train_model(db, table, ctype, config.for_type(ctype))
         if save:

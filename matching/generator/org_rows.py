@@ -44,8 +44,9 @@ def _key_names(d: Dirt, orgs: Orgs, ent: np.ndarray) -> np.ndarray:
     picks = d.ints()
     for i in np.flatnonzero(typo).tolist():
         trade[i] = swap_char(str(trade[i]), homophones(), picks[i])
-    region_full, region_short, branch = orgs.region_full[ent], orgs.region_short[ent], \
-        orgs.branch[ent]
+    region_full, region_short = orgs.region_full[ent], orgs.region_short[ent]
+    branch = orgs.branch[ent].copy()
+    branch[d.draw("branch_marker_dropped", ok & (branch != ""))] = ""
     name = np.array([
         compose_name(rf, rs, t, ind, LEGAL_FORMS[f], st, b)
         for rf, rs, t, ind, f, st, b in zip(

@@ -41,6 +41,11 @@ LEGAL_FORMS: tuple[str, ...] = ("有限公司", "有限责任公司", "股份有
 _FORM_P = (0.6, 0.2, 0.14, 0.06)
 STYLE_FRONT_FULL, STYLE_FRONT_SHORT, STYLE_BRACKET, STYLE_NONE = 0, 1, 2, 3
 _STYLE_P = (0.5, 0.2, 0.2, 0.1)
+#: Branch traps: where a branch is and how it is named (see :func:`_branch_kinds`).
+BRANCH_OTHER_CITY, BRANCH_DISTRICT, BRANCH_BARE = 0, 1, 2
+BRANCH_KIND_P = (0.4, 0.3, 0.3)
+#: Share of branches in the head office's building that also share its landline.
+BRANCH_SHARED_LANDLINE = 0.5
 
 
 @dataclass
@@ -51,7 +56,7 @@ class Orgs:
     industry: np.ndarray      # object: 科技
     form: np.ndarray          # int: index into LEGAL_FORMS
     style: np.ndarray         # int: how the region is written in the registered name
-    branch: np.ndarray        # object: "广州分公司" for branches, else ""
+    branch: np.ndarray        # object: 广州分公司 / 南山区分公司 / 分公司; "" for none
     uscc: np.ndarray          # object
     org_code: np.ndarray      # object
     legal_rep: np.ndarray     # object
@@ -101,6 +106,20 @@ def _regions(places: Districts, district: np.ndarray) -> tuple[np.ndarray, np.nd
     return full, short
 
 
+def _branch_kinds(rng: np.random.Generator, lead: np.ndarray) -> np.ndarray:
+    """How each branch is named and housed: in another city and named after it
+    (广州分公司), or in the head office's building, named after its district
+    (南山区分公司) or not at all (分公司). Two branches of one head office never
+    share a name: a later branch of a group goes to another city."""
+    kinds = rng.choice(3, size=len(lead), p=BRANCH_KIND_P)
+    seen: set[int] = set()
+    for i, head in enumerate(lead.tolist()):
+        if head in seen:
+            kinds[i] = BRANCH_OTHER_CITY
+        seen.add(head)
+    return kinds
+
+
 def _other_city(rng: np.random.Generator, places: Districts, district: np.ndarray,
                 followers: np.ndarray, leaders: np.ndarray) -> None:
     """Make sure each follower sits in another city than its leader."""
@@ -114,7 +133,7 @@ def make_orgs(rng: np.random.Generator, n: int, params: GeneratorParams, places:
     """``n`` true organisations with clean values and their trap groups."""
     groups = layout(rng, n, [
         GroupSpec("trap_legal_rep", params.trap_legal_rep, (2, 3, 4), (0.6, 0.3, 0.1)),
-        GroupSpec("trap_branch", params.trap_branch, (2,), (1.0,)),
+        GroupSpec("trap_branch", params.trap_branch, (2, 3), (0.7, 0.3)),
         GroupSpec("trap_trade_name", params.trap_trade_name, (2, 3), (0.7, 0.3)),
     ])
     chars = np.array(list(TRADE_CHARS), dtype=object)
@@ -141,11 +160,24 @@ def make_orgs(rng: np.random.Generator, n: int, params: GeneratorParams, places:
         style[lead] = np.where(style[lead] == STYLE_NONE, STYLE_FRONT_FULL, style[lead])
         trade[f], industry[f] = trade[lead], industry[lead]
         form[f], style[f] = form[lead], style[lead]
-        _other_city(rng, places, district, f, lead)
-        phone[f] = landlines(rng, places, district[f])
-    region_full, region_short = _regions(places, district)
+    f, lead = groups.members["trap_trade_name"]
+    _other_city(rng, places, district, f, lead)
+    phone[f] = landlines(rng, places, district[f])
+    kind_of_branch = _branch_kinds(rng, lead=groups.members["trap_branch"][1])
     f, lead = groups.members["trap_branch"]
-    branch[f] = region_short[f] + "分公司"
+    away = kind_of_branch == BRANCH_OTHER_CITY
+    _other_city(rng, places, district, f[away], lead[away])
+    phone[f[away]] = landlines(rng, places, district[f[away]])
+    here, head = f[~away], lead[~away]  # a branch office in the head office's building
+    district[here] = district[head]
+    streets.street[here], streets.tail[here] = streets.street[head], streets.tail[head]
+    shared = rng.random(len(here)) < BRANCH_SHARED_LANDLINE
+    phone[here[shared]] = phone[head[shared]]
+    region_full, region_short = _regions(places, district)
+    district_name = np.array(places.name, dtype=object)[district[f]]
+    branch[f] = np.select(
+        [kind_of_branch == BRANCH_OTHER_CITY, kind_of_branch == BRANCH_DISTRICT],
+        [region_short[f] + "分公司", district_name + "分公司"], "分公司")
     region_full[f], region_short[f] = region_full[lead], region_short[lead]
 
     codes = org_code_chars(rng, n)

@@ -90,7 +90,11 @@ class GeneratorParams:
         0.06, "organisations", "2-4 companies of one legal representative (half of them also "
         "share address and landline)")
     trap_branch: float = _trap(
-        0.05, "organisations", "a branch (…有限公司广州分公司) beside its head office")
+        0.05, "organisations", "a head office and one or two branches: the head office's name "
+        "has no branch marker; a branch is named after another city and has its own address "
+        "and landline (…有限公司广州分公司, 40 %), or sits in the head office's building, "
+        "named after its district (…有限公司南山区分公司, 30 %) or not at all "
+        "(…有限公司分公司, 30 %), sharing the landline half the time")
     trap_trade_name: float = _trap(
         0.05, "organisations", "2-3 companies with one trade name and industry in different cities")
     # --- errors: names ----------------------------------------------------
@@ -118,6 +122,9 @@ class GeneratorParams:
         0.3, "organisation names with brackets", "（） keyed as ()")
     org_space: float = _err(0.03, "organisation names", "spaces inserted between name parts")
     org_typo: float = _err(0.02, "organisation names", "homophone in the trade name")
+    branch_marker_dropped: float = _err(
+        0.1, "branches' records", "branch part left off the name: the record reads like "
+        "its head office's")
     legal_rep_missing: float = _err(0.1, "organisations", "legal representative left empty")
     legal_rep_typo: float = _err(0.03, "organisations with a legal rep", "homophone in the name")
     # --- errors: gender and birth date -----------------------------------

@@ -21,7 +21,13 @@ from matching.generator.fields import key_address, key_mobile, key_phone
 from matching.generator.params import SOURCE_SYSTEMS, GeneratorParams
 from matching.generator.people import FOREIGN, HAN, MINORITY_DOT, People
 from matching.generator.places import Districts
-from matching.generator.typos import gbk_ok, homophones, lookalikes, to_traditional
+from matching.generator.typos import (
+    gbk_ok,
+    homophones,
+    lookalikes,
+    to_traditional,
+    traditional_name,
+)
 
 __all__ = ["key_people", "DATE_FORMATS", "SYSTEM_DATE_FORMAT"]
 
@@ -73,7 +79,7 @@ def _key_names(d: Dirt, people: People, ent: np.ndarray) -> np.ndarray:
         ("name_lookalike", cjk & traits[:, 1], lambda s, p, i: swap_char(s, lookalikes(), p)),
         ("name_drop_char", ok & (kind == HAN) & (lengths >= 3),
          lambda s, p, i: _drop(s, int(surname_len[i]), p)),
-        ("name_traditional", cjk & traits[:, 2], lambda s, p, i: to_traditional(s)),
+        ("name_traditional", cjk & traits[:, 2], lambda s, p, i: traditional_name(s)),
         ("name_space", cjk, lambda s, p, i: insert_space(s, p)),
         ("minority_dot_variant", ok & (kind == MINORITY_DOT),
          lambda s, p, i: s.replace("·", _DOT_VARIANTS[p % len(_DOT_VARIANTS)])),

@@ -113,3 +113,16 @@ def traditional(char: str) -> str:
 def to_traditional(text: str) -> str:
     """``text`` with every character that has a traditional form converted."""
     return "".join(traditional(c) for c in text)
+
+
+#: Surnames written the same in traditional characters: OpenCC's character-level
+#: s2t gives another word (于 → 於, which is another surname; 余 → 餘, 范 → 範).
+SURNAMES_SAME_IN_TRADITIONAL = frozenset("于余范岳涂游党")
+
+
+def traditional_name(name: str) -> str:
+    """A person's name keyed in traditional characters, the surname as a clerk
+    writes it (于丽 → 于麗, never 於麗)."""
+    if name[:1] in SURNAMES_SAME_IN_TRADITIONAL:
+        return name[0] + to_traditional(name[1:])
+    return to_traditional(name)

@@ -22,6 +22,7 @@ class Issue(StrEnum):
     SOURCE_KEY_MISSING = "SOURCE_KEY_MISSING"  # source_system or source_customer_id empty
     # name
     NAME_INVALID = "NAME_INVALID"              # holds digits or symbols a name cannot hold
+    NAME_PLACEHOLDER = "NAME_PLACEHOLDER"      # 张先生, 王女士, 李某: kept, never compared
     # identifiers
     ID_FORMAT = "ID_FORMAT"                    # resident ID of wrong length / characters
     ID_CHECKSUM = "ID_CHECKSUM"                # GB 11643 check digit wrong

@@ -120,7 +120,7 @@ SINGLE_SURNAMES: dict[str, str] = {
     "炅": "gui", "贾": "jia", "盛": "sheng", "强": "qiang", "颉": "xie", "乘": "cheng",
     "冉": "ran", "谌": "chen", "甄": "zhen", "重": "chong", "藏": "zang", "莫": "mo",
     "尚": "shang", "褚": "chu", "车": "che", "陆": "lu", "吕": "lv",
-    "闾": "lv", "厍": "she", "佘": "she", "亓": "qi", "仉": "zhang", "訾": "zi",
+    "闾": "lv", "厍": "she", "佘": "she", "亓": "qi", "仉": "zhang", "訾": "zi", "於": "yu",
 }
 
 #: Every surname reading, compound and single; this table wins over pypinyin.
@@ -157,6 +157,15 @@ _NAME_SLOTS = tuple(getattr(PersonName, f.name).__set__ for f in fields(PersonNa
 
 
 _EMPTY = PersonName(None, None, None, None, None, None, ())
+#: Surnames OpenCC would fold into another one (於 → 于).
+_SURNAMES_KEPT = frozenset("於")
+#: A surname and a form of address, or a stand-in: what a clerk keys for a
+#: customer whose name is not known. Kept for display; never compared.
+_STAND_INS = ("先生", "女士", "小姐", "客户", "顾客", "不详", "未知", "无名氏")
+_PLACEHOLDER = re.compile(
+    f"(?:[{_HAN}]{{1,2}}(?:先生|女士|小姐|太太|夫人|师傅|老师|阿姨|老板|经理|某某|某)"
+    f"|{'|'.join(_STAND_INS)})")
+_PLACEHOLDER_ISSUE: tuple[str, ...] = (Issue.NAME_PLACEHOLDER,)
 _INVALID: tuple[str, ...] = (Issue.NAME_INVALID,)
 _NO_NAME = PersonName(None, None, None, None, None, None, _INVALID)
 
@@ -195,7 +204,10 @@ def _cjk_name(text: str) -> PersonName:
 
 def _han_name(text: str, script: str, valid: bool) -> PersonName:
     """The rest of :func:`_cjk_name`, from OpenCC on."""
-    text = to_simplified(text)
+    # 於 leading a name is the surname 於 (Yū), not the traditional form of 于
+    # that OpenCC folds it to: 於丽 and 于丽 are two names.
+    keep = text[0] if text[:1] in _SURNAMES_KEPT else ""
+    text = keep + to_simplified(text[len(keep):])
     issues: tuple[str, ...] = () if valid else _INVALID
     if script == "mixed":
         plain = text.translate(_DROP_SEPARATORS)
@@ -206,6 +218,9 @@ def _han_name(text: str, script: str, valid: bool) -> PersonName:
         return PersonName(text, plain, None, given, _pinyin_key(plain), script, issues)
     cut = 2 if len(text) >= 3 and text[:2] in COMPOUND_SURNAMES else 1
     surname, given = text[:cut], text[cut:]
+    if valid and _PLACEHOLDER.fullmatch(text):  # 张先生, 王女士, 李某: no one's name
+        held = None if text in _STAND_INS else surname
+        return PersonName(text, None, held, None, None, script, _PLACEHOLDER_ISSUE)
     reading = SURNAME_READINGS.get(surname)
     key = _pinyin_key(text) if reading is None else reading + _pinyin_key(given)
     if not valid:

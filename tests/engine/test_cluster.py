@@ -348,3 +348,21 @@ def test_without_constraints_clusters_are_connected_components(g: Graph) -> None
     expected = np.array([np.flatnonzero(comp == c).min() for c in comp])
     np.testing.assert_array_equal(r.labels, expected)
     assert r.oversized == [] and r.counts["accepted"] + r.counts["redundant"] == len(g.left)
+
+
+def test_model_exclusive_attribute_binds_model_edges_only() -> None:
+    """Twins of the other sex: 0 ~ 1 (gender unknown on 1) ~ 2; a chain of model
+    pairs may not join the man and the woman; a strong rule still may."""
+    gender = np.array(["M", None, "F"], dtype=object)
+    model = cluster_records(3, np.array([0, 1]), np.array([1, 2]), np.array([0.9999, 0.9998]),
+                            np.array([2, 2], dtype=np.int8), exclusive_model=[gender])
+    assert model.labels.tolist() == [0, 0, 2]
+    assert model.refused_reason.tolist() == [RefusedReason.ACCEPTED, RefusedReason.EXCLUSIVE]
+    rule = cluster_records(3, np.array([0, 1]), np.array([1, 2]), np.array([1.0, 1.0]),
+                           np.array([1, 1], dtype=np.int8), exclusive_model=[gender])
+    assert rule.labels.tolist() == [0, 0, 0]
+    # once joined by a rule, the man-and-woman cluster refuses no model edge to a man
+    mixed = cluster_records(4, np.array([0, 1, 2]), np.array([2, 2, 3]),
+                            np.array([1.0, 0.9999, 0.9998]), np.array([1, 2, 2], dtype=np.int8),
+                            exclusive_model=[np.array(["M", None, "F", "M"], dtype=object)])
+    assert mixed.labels.tolist() == [0, 0, 0, 0]

@@ -20,6 +20,7 @@ import duckdb
 import pytest
 
 from matching.engine.features import (
+    HEAD_OFFICE,
     LATIN_ADDRESS_COLUMNS,
     LATIN_NAME_COLUMNS,
     organisation_features_sql,
@@ -118,11 +119,12 @@ def addr(raw: str | None) -> Record:
 
 
 def org(raw: str | None) -> Record:
-    """An organisation's name columns (branch_key as features.py derives it)."""
+    """An organisation's name columns (branch_state as features.py derives it for a
+    record with a valid organisation code of its own)."""
     o = standardise_org_name(raw)
     return {"org_core": o.core, "name_pinyin": pinyin_key(o.core) if o.core else None,
             "org_region": o.region, "org_legal_form": o.legal_form,
-            "branch_key": o.branch or ""}
+            "branch_state": o.branch or HEAD_OFFICE}
 
 
 def rep(raw: str | None) -> Record:
@@ -182,6 +184,14 @@ _NAME: list[Case] = [
      "Jaro-Winkler distance of name_pinyin >= 0.92"),
     ("latin swapped, a typo in each word", pn("michael laveryy"), pn("laverty micheal"),
      "Each word similar"),
+    ("latin initial", pn("W Smith"), pn("william smith"), "An initial and the other word"),
+    ("latin initial, surname first", pn("SMITH W"), pn("William Smith"),
+     "An initial and the other word"),
+    ("latin initial, both surname first", pn("Smith, W"), pn("smith william"),
+     "An initial and the other word"),
+    ("latin initial of another name", pn("J Smith"), pn("william smith"),
+     "A word of one name in the other"),
+    ("latin two initials are no name", pn("W S"), pn("william smith"), ELSE),
     ("latin one part missing", pn("pacey"), pn("casey pacey"),
      "A word of one name in the other"),
     ("latin same surname, given name differs", pn("amy hunting"), pn("georgia hunting"),
@@ -323,16 +333,15 @@ _LEGAL_FORM: list[Case] = [
 
 _BRANCH: list[Case] = [
     ("both head office", org("中国平安保险(集团)股份有限公司"), org("平安保险(集团)股份有限公司"),
-     "Exact match on branch_key"),
+     "Exact match on branch_state"),
     ("same branch", org("中国平安保险(集团)股份有限公司深圳分公司"),
-     org("平安保险(集团)股份有限公司深圳市分公司"), "Exact match on branch_key"),
+     org("平安保险(集团)股份有限公司深圳市分公司"), "Exact match on branch_state"),
     ("head office vs branch", org("中国平安保险(集团)股份有限公司"),
      org("中国平安保险(集团)股份有限公司深圳分公司"), ELSE),
     ("two branches", org("中国平安保险(集团)股份有限公司深圳分公司"),
      org("中国平安保险(集团)股份有限公司广州分公司"), ELSE),
-    # features.py coalesces branch_key to '', so this level never fires on real rows
-    ("null (unreachable after coalesce)", v("branch_key", None), v("branch_key", ""),
-     "branch_key is NULL"),
+    ("unknown: no marker, no valid code", v("branch_state", None),
+     org("中国平安保险(集团)股份有限公司"), "branch_state is NULL"),
 ]
 
 _ORG_CODE: list[Case] = [
@@ -365,7 +374,7 @@ CASES: dict[tuple[str, str], list[Case]] = {
     ("G", "org_core"): _ORG_CORE,
     ("G", "org_region"): _ORG_REGION,
     ("G", "org_legal_form"): _LEGAL_FORM,
-    ("G", "branch_key"): _BRANCH,
+    ("G", "branch_state"): _BRANCH,
     ("G", "org_code"): _ORG_CODE,
     ("G", "legal_rep"): _LEGAL_REP,
     ("G", "phone"): _PHONE,
@@ -429,8 +438,8 @@ def test_person_name_values_are_the_standardisers() -> None:
     assert pn("pacey")["name_first"] == pn("pacey")["name_last"] == "pacey"
     assert org("深圳市腾讯计算机系统有限公司") == {
         "org_core": "腾讯计算机系统", "name_pinyin": "tengxunjisuanjixitong",
-        "org_region": "深圳", "org_legal_form": "有限责任公司", "branch_key": ""}
-    assert org("中国平安保险(集团)股份有限公司深圳分公司")["branch_key"] == "深圳分公司"
+        "org_region": "深圳", "org_legal_form": "有限责任公司", "branch_state": HEAD_OFFICE}
+    assert org("中国平安保险(集团)股份有限公司深圳分公司")["branch_state"] == "深圳分公司"
 
 
 # --- dialects --------------------------------------------------------------------------
@@ -512,6 +521,8 @@ def test_no_distance_on_hanzi_columns() -> None:
 PORTABLE_FEATURE_FUNCTIONS = {
     "substr", "length", "instr", "coalesce", "replace", "nullif", "least", "greatest",
     "bit_length", "chr", "regexp_extract",
+    # window aggregates (the branch state of a marker-less record, by its code's records)
+    "min", "max", "over",
 }
 
 

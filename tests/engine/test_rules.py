@@ -16,7 +16,11 @@ import pytest
 from matching.config import CodeMaps
 from matching.engine.backend import DuckDBBackend
 from matching.engine.config import EngineConfig, Rule, load_engine_config
-from matching.engine.features import organisation_features_sql, person_features_sql
+from matching.engine.features import (
+    HEAD_OFFICE,
+    organisation_features_sql,
+    person_features_sql,
+)
 from matching.engine.run import rule_pairs_sql
 from matching.standardise.address import standardise_address
 from matching.standardise.columns import OUTPUT_COLUMNS
@@ -231,18 +235,34 @@ def test_organisation_features() -> None:
         organisation("G2", "腾讯计算机系统有限公司深圳分公司", org_code="71526726X"),
         organisation("G3", "中国平安保险(集团)股份有限公司", bad_uscc=USCC_BAD),
         organisation("G4", "平安保险(集团)股份有限公司"),
+        organisation("G5", "平安保险(集团)股份有限公司", uscc=USCC_PA),
         person("P1", "张伟", rid=ID_A),
     ])
     got = feature_rows(backend, "organisations")
-    assert set(got) == {"CORE:G1", "CORE:G2", "CORE:G3", "CORE:G4"}
-    cols = ("org_code", "org_code_any", "org_branch", "branch_key", "org_core", "core_prefix")
+    assert set(got) == {"CORE:G1", "CORE:G2", "CORE:G3", "CORE:G4", "CORE:G5"}
+    cols = ("org_code", "org_code_any", "org_branch", "branch_state", "org_core", "core_prefix")
     assert {k: tuple(r[c] for c in cols) for k, r in got.items()} == {
-        "CORE:G1": ("71526726X", "71526726X", None, "", "腾讯计算机系统", "腾讯"),
+        # no marker, but its code is the branch's (G2): the branch, its marker lost
+        "CORE:G1": ("71526726X", "71526726X", None, "深圳分公司", "腾讯计算机系统", "腾讯"),
         "CORE:G2": ("71526726X", "71526726X", "深圳分公司", "深圳分公司", "腾讯计算机系统", "腾讯"),
-        # characters 9-17 of the invalid USCC, for fuzzy comparison only
-        "CORE:G3": (None, "708461136", None, "", "中国平安保险集团", "中国"),
-        "CORE:G4": (None, None, None, "", "平安保险集团", "平安"),
+        # characters 9-17 of the invalid USCC, for fuzzy comparison only; no valid
+        # code and no marker: branch state unknown
+        "CORE:G3": (None, "708461136", None, None, "中国平安保险集团", "中国"),
+        "CORE:G4": (None, None, None, None, "平安保险集团", "平安"),
+        # a valid code of its own and no marker: the head office
+        "CORE:G5": ("708461136", "708461136", None, HEAD_OFFICE, "平安保险集团", "平安"),
     }
+
+
+def test_branch_state_of_a_code_carried_with_two_branch_names_is_unknown() -> None:
+    backend = features([
+        organisation("G1", "深圳市腾讯计算机系统有限公司", uscc=USCC_TX),
+        organisation("G2", "腾讯计算机系统有限公司深圳分公司", org_code="71526726X"),
+        organisation("G3", "腾讯计算机系统有限公司广州分公司", uscc=USCC_TX),
+    ])
+    got = feature_rows(backend, "organisations")
+    assert [got[k]["branch_state"] for k in ("CORE:G1", "CORE:G2", "CORE:G3")] == [
+        None, "深圳分公司", "广州分公司"]
 
 
 def test_org_code_any_needs_the_right_length() -> None:
@@ -269,7 +289,7 @@ def test_configured_rules(config: EngineConfig) -> None:
          ("resident_id", "name_pinyin", "birth_date")),
     ]
     assert [(r.name, r.equal) for r in config.organisation.strong_rules] == [
-        ("same_org_code_and_branch", ("org_code", "branch_key")),
+        ("same_org_code_and_branch", ("org_code", "branch_state")),
     ]
     for rule in config.person.strong_rules + config.organisation.strong_rules:
         assert not {"id_cleaned", "org_code_any", "id_number"} & set(rule.equal), rule
@@ -318,29 +338,31 @@ def test_same_org_code_and_branch(config: EngineConfig) -> None:
     backend = features([
         organisation("G1", "深圳市腾讯计算机系统有限公司", uscc=USCC_TX),
         organisation("G2", "腾讯计算机系统有限公司", org_code="71526726X", system="UW"),
-        organisation("G3", "深圳市腾讯计算机系统有限公司深圳分公司", uscc=USCC_TX),
-        organisation("G4", "腾讯计算机系统有限公司深圳分公司", org_code="71526726X"),
-        organisation("G5", "深圳市腾讯计算机系统有限公司广州分公司", uscc=USCC_TX),
         organisation("G6", "中国平安保险(集团)股份有限公司", bad_uscc=USCC_BAD),
         organisation("G7", "中国平安保险(集团)股份有限公司", bad_uscc=USCC_BAD),
-        organisation("G8", "中国平安保险(集团)股份有限公司", uscc=USCC_PA),
+        organisation("G8", "中国平安保险(集团)股份有限公司深圳分公司", uscc=USCC_PA),
+        organisation("G9", "平安保险(集团)股份有限公司深圳市分公司", uscc=USCC_PA, system="UW"),
+        organisation("G10", "平安保险(集团)股份有限公司广州分公司", uscc=USCC_PA, system="FIN"),
         person("P1", "张伟", rid=ID_A),
     ])
     assert pairs(backend, "organisations", rule) == {
         ("CORE:G1", "UW:G2"),    # head office: USCC and its organisation code
-        ("CORE:G3", "CORE:G4"),  # the same branch
+        ("CORE:G8", "UW:G9"),    # the same branch
     }
 
 
-def test_head_office_and_branch_with_one_code_do_not_pair(config: EngineConfig) -> None:
+def test_a_record_that_lost_its_branch_marker_joins_its_branch_on_the_code(
+        config: EngineConfig) -> None:
     rule = _rule(config.organisation.strong_rules, "same_org_code_and_branch")
     backend = features([
         organisation("G1", "深圳市腾讯计算机系统有限公司", uscc=USCC_TX),
         organisation("G2", "深圳市腾讯计算机系统有限公司深圳分公司", uscc=USCC_TX),
+        organisation("G3", "深圳市腾讯计算机系统有限公司", uscc=USCC_PA),
     ])
     got = feature_rows(backend, "organisations")
-    assert [got[k]["branch_key"] for k in ("CORE:G1", "CORE:G2")] == ["", "深圳分公司"]
-    assert pairs(backend, "organisations", rule) == set()
+    assert [got[k]["branch_state"] for k in ("CORE:G1", "CORE:G2", "CORE:G3")] == [
+        "深圳分公司", "深圳分公司", HEAD_OFFICE]
+    assert pairs(backend, "organisations", rule) == {("CORE:G1", "CORE:G2")}
 
 
 # --- weak rules and the group limit -----------------------------------------------------

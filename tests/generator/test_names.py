@@ -50,3 +50,13 @@ def test_given_names_repeat_heavily() -> None:
 def test_homophones_sound_alike() -> None:
     assert "玮" in homophones()["伟"]
     assert "已" in lookalikes()["己"]
+
+
+def test_traditional_names_keep_surnames_written_alike() -> None:
+    """于丽 keyed in traditional characters is 于麗: 於 is another surname."""
+    from matching.generator.typos import traditional_name
+    from matching.standardise.name import standardise_person_name
+
+    assert traditional_name("于丽") == "于麗"
+    assert traditional_name("张伟") == "張偉"
+    assert standardise_person_name(traditional_name("于丽")).name_plain == "于丽"

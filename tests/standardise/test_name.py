@@ -21,6 +21,7 @@ from matching.standardise.name import (
 from matching.standardise.text import to_halfwidth
 
 INVALID = (Issue.NAME_INVALID,)
+PLACEHOLDER = (Issue.NAME_PLACEHOLDER,)
 
 # raw → (name, name_plain, surname, given_name, pinyin, script, issues)
 CASES: list[tuple[str | None, tuple[object, ...]]] = [
@@ -44,6 +45,23 @@ CASES: list[tuple[str | None, tuple[object, ...]]] = [
     ("長孫無忌", ("长孙无忌", "长孙无忌", "长孙", "无忌", "zhangsunwuji", "cjk", ())),
     ("澹台灭明", ("澹台灭明", "澹台灭明", "澹台", "灭明", "tantaimieming", "cjk", ())),
     ("单于春", ("单于春", "单于春", "单于", "春", "chanyuchun", "cjk", ())),
+    # 於 is a surname of its own (於丽 is not 于丽); elsewhere it folds as OpenCC says
+    ("於丽", ("於丽", "於丽", "於", "丽", "yuli", "cjk", ())),
+    ("於 麗", ("於丽", "於丽", "於", "丽", "yuli", "cjk", ())),
+    ("于丽", ("于丽", "于丽", "于", "丽", "yuli", "cjk", ())),
+    ("王於丽", ("王于丽", "王于丽", "王", "于丽", "wangyuli", "cjk", ())),
+    # placeholders: kept for display, nothing to compare
+    ("张先生", ("张先生", None, "张", None, None, "cjk", PLACEHOLDER)),
+    ("張 先生", ("张先生", None, "张", None, None, "cjk", PLACEHOLDER)),
+    ("王女士", ("王女士", None, "王", None, None, "cjk", PLACEHOLDER)),
+    ("欧阳小姐", ("欧阳小姐", None, "欧阳", None, None, "cjk", PLACEHOLDER)),
+    ("李某", ("李某", None, "李", None, None, "cjk", PLACEHOLDER)),
+    ("李某某", ("李某某", None, "李", None, None, "cjk", PLACEHOLDER)),
+    ("客户", ("客户", None, None, None, None, "cjk", PLACEHOLDER)),
+    ("无名氏", ("无名氏", None, None, None, None, "cjk", PLACEHOLDER)),
+    # names that only look like it
+    ("王总", ("王总", "王总", "王", "总", "wangzong", "cjk", ())),
+    ("张先生华", ("张先生华", "张先生华", "张", "先生华", "zhangxianshenghua", "cjk", ())),
     # two characters are always surname + given name, even 欧阳 / 单于
     ("欧阳", ("欧阳", "欧阳", "欧", "阳", "ouyang", "cjk", ())),
     ("单于", ("单于", "单于", "单", "于", "shanyu", "cjk", ())),
