@@ -15,29 +15,46 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from ecif.ingest import ingest_files
-from tests.review_app.conftest import csrf_of, logged_in, post, store_query
+from tests.conftest import drop_pg_database, fresh_pg_database
+from tests.review_app.conftest import build_demo_store, csrf_of, logged_in, post, store_query
 from tests.store.helpers import batch, person, rid, write_csv
 
 XSS = "<img src=x onerror=alert(1)>"
 XSS_ID = rid("11010119800101123")
 
 
-@pytest.fixture(scope="module")
-def xss_store(demo_url: str, sample_models: Path, tmp_path_factory: pytest.TempPathFactory
-              ) -> str:
-    """The demo store plus two records with an attacker's name and mobile field."""
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def xss_store(request: pytest.FixtureRequest, sample_models: Path,
+              tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A demo store of this module's own (its tests change it), plus two records with
+    an attacker's name, address and e-mail."""
     from models.db import make_engine
 
     path = write_csv(tmp_path_factory.mktemp("xss") / "xss.csv", [
         person("CORE", "X1", XSS, XSS_ID, mobile="13812345678", address=XSS),
         person("CLAIM", "X2", XSS, XSS_ID, email=f"a{XSS}@x.cn")])
-    engine = make_engine(demo_url)
+
+    def build(url: str) -> None:
+        build_demo_store(url, sample_models)
+        engine = make_engine(url)
+        try:
+            ingest_files(engine, [path], workers=1)
+            batch(engine, sample_models)
+        finally:
+            engine.dispose()
+
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path_factory.mktemp('customers') / 'ecif.db'}"
+        build(url)
+        yield url
+        return
+    server = request.getfixturevalue("pg_server")
+    url, name = fresh_pg_database(server)
     try:
-        ingest_files(engine, [path], workers=1)
-        batch(engine, sample_models)
+        build(url)
+        yield url
     finally:
-        engine.dispose()
-    return demo_url
+        drop_pg_database(server, name)
 
 
 @pytest.fixture
