@@ -53,4 +53,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from review_app.health import bp as health_bp
 
     app.register_blueprint(health_bp)
+
+    from review_app.api import bp as api_bp
+
+    app.register_blueprint(api_bp)
     return app
