@@ -32,6 +32,6 @@ class TermFrequency(Base):
     __tablename__ = "term_frequency"
 
     customer_type: Mapped[str] = mapped_column(String(1), primary_key=True)
-    column: Mapped[str] = mapped_column(String(40), primary_key=True)
+    tf_column: Mapped[str] = mapped_column(String(40), primary_key=True)
     value: Mapped[str] = mapped_column(Text, primary_key=True)
     count: Mapped[int] = mapped_column(Integer)

@@ -21,7 +21,7 @@ from models.auth import ApiKey
 from models.base import utcnow
 
 __all__ = ["KeyInfo", "NewKey", "create_key", "list_keys", "revoke_key", "authenticate",
-           "parse_scopes", "ALL_SCOPES"]
+           "parse_scopes", "ALL_SCOPES", "key_rate_limit"]
 
 ALL_SCOPES = tuple(s.value for s in ApiScope)
 _PREFIX = "ecif_"
@@ -103,6 +103,14 @@ def revoke_key(conn: Connection, which: str, *, actor: Actor) -> int:
     conn.execute(update(ApiKey).where(ApiKey.id == key_id).values(revoked_at=utcnow()))
     audit(conn, actor, "apikey_revoke", "api_key", str(key_id), before={"which": which})
     return key_id
+
+
+def key_rate_limit(conn: Connection, key: str | None) -> int | None:
+    """The per-minute limit a key was made with (None: the app's default)."""
+    if not key or not key.startswith(_PREFIX) or len(key) > 200:
+        return None
+    value = conn.execute(select(ApiKey.rate_limit).where(ApiKey.key_hash == _hash(key))).scalar()
+    return int(value) if value else None
 
 
 def authenticate(conn: Connection, key: str | None) -> KeyInfo | None:

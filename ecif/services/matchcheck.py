@@ -87,6 +87,8 @@ class MatchOutcome:
     features: dict[str, Any] = field(default_factory=dict)
     model_version: str | None = None
     rule: str | None = None
+    #: every candidate record scored (``candidates`` keeps the best of each customer)
+    scored: list[Candidate] = field(default_factory=list)
 
     def as_json(self) -> dict[str, Any]:
         return {"decision": self.decision, "customer_no": self.customer_no,
@@ -142,7 +144,7 @@ class Matcher:
                                         model_rules(model.splink, ctype),
                                         model.suspect(tcfg.suspect))
             totals = conn.execute(text(
-                "SELECT customer_type, \"column\", count FROM term_frequency WHERE value = ''"
+                "SELECT customer_type, tf_column, count FROM term_frequency WHERE value = ''"
             )).all()
             self._models = models
             self._totals = {(t, c): int(n) for t, c, n in totals}
@@ -181,6 +183,7 @@ class Matcher:
         if outcome.decision == Decision.NEW and tcfg.weak_rules:
             outcome = _weak(conn, outcome, tcfg, features, ctype)
         outcome.candidates = _by_customer(candidates)
+        outcome.scored = candidates
         return outcome
 
     def _candidates(self, conn: Connection, ctype: str, features: dict[str, Any],
@@ -392,7 +395,7 @@ _BRANCHES = text(
     "WHERE customer_type = 'G' AND org_code IN :codes GROUP BY org_code"
 ).bindparams(bindparam("codes", expanding=True))
 _TF = text(
-    "SELECT \"column\", value, count FROM term_frequency "
+    "SELECT tf_column, value, count FROM term_frequency "
     "WHERE customer_type = :ctype AND value IN :values"
 ).bindparams(bindparam("values", expanding=True))
 _MEMBERS = text(

@@ -60,7 +60,7 @@ def index_frames(db: Any, ids: pd.Series, focus: str | None) -> IndexFrames:
             key_rows.extend((rid, k) for k in set(block_keys(row, ctype)))
         for col in TF_COLUMNS[ctype]:
             frame = db.fetch_arrow(
-                f"SELECT '{ctype}' AS customer_type, '{col}' AS \"column\", "
+                f"SELECT '{ctype}' AS customer_type, '{col}' AS tf_column, "
                 f"CAST({col} AS VARCHAR) AS value, count(*) AS count FROM {table} "
                 f"WHERE {col} IS NOT NULL GROUP BY {col} HAVING count(*) > 1 "
                 f"UNION ALL SELECT '{ctype}', '{col}', '', count({col}) FROM {table}"
@@ -68,7 +68,7 @@ def index_frames(db: Any, ids: pd.Series, focus: str | None) -> IndexFrames:
             tf_parts.append(frame)
     keys = pd.DataFrame(key_rows, columns=["record_id", "key"])
     tf = (pd.concat(tf_parts, ignore_index=True) if tf_parts
-          else pd.DataFrame(columns=["customer_type", "column", "value", "count"]))
+          else pd.DataFrame(columns=["customer_type", "tf_column", "value", "count"]))
     return IndexFrames(keys, refreshed, tf)
 
 

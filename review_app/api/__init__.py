@@ -19,7 +19,7 @@ from typing import Any
 from flask import Blueprint, Response, current_app, g, jsonify, request
 from flask.typing import ResponseReturnValue
 
-from ecif.services.apikeys import KeyInfo, authenticate
+from ecif.services.apikeys import KeyInfo, authenticate, key_rate_limit
 from review_app.db import get_engine, read_conn
 from review_app.errors import error_response
 from review_app.extensions import limiter
@@ -44,8 +44,12 @@ def _presented() -> str:
 
 
 def _limit() -> str:
-    per_minute = _limits.get(_presented()) or current_app.config.get(
-        "ECIF_API_RATE_LIMIT", DEFAULT_RATE_LIMIT)
+    """The calling key's per-minute limit (looked up once per key and process)."""
+    digest = _presented()
+    if digest not in _limits:
+        _limits[digest] = key_rate_limit(read_conn(), request.headers.get("X-API-Key")) or 0
+    per_minute = _limits[digest] or current_app.config.get("ECIF_API_RATE_LIMIT",
+                                                           DEFAULT_RATE_LIMIT)
     return f"{int(per_minute)}/minute"
 
 
@@ -64,8 +68,6 @@ def _authenticate() -> ResponseReturnValue | None:
     if key is None:
         return error_response(401, "unauthorized", "missing or wrong X-API-Key")
     g.api_key = key
-    if key.rate_limit:
-        _limits[_presented()] = key.rate_limit
     return None
 
 

@@ -29,10 +29,10 @@ def upgrade() -> None:
     op.create_table(
         'term_frequency',
         sa.Column('customer_type', sa.String(length=1), nullable=False),
-        sa.Column('column', sa.String(length=40), nullable=False),
+        sa.Column('tf_column', sa.String(length=40), nullable=False),
         sa.Column('value', sa.Text(), nullable=False),
         sa.Column('count', sa.Integer(), nullable=False),
-        sa.PrimaryKeyConstraint('customer_type', 'column', 'value',
+        sa.PrimaryKeyConstraint('customer_type', 'tf_column', 'value',
                                 name=op.f('pk_term_frequency')),
     )
     op.create_index('ix_source_record_org_code', 'source_record', ['org_code'], unique=False)
