@@ -1,5 +1,5 @@
 """A demo-like store for the page tests: the sample's first night through a batch
-(its open review tasks), the four demo accounts; built once per module on SQLite
+(its open review tasks), the demo accounts; built once per session on SQLite
 and on PostgreSQL. Helpers log in through the real form (with its CSRF token)."""
 
 from __future__ import annotations
@@ -41,7 +41,7 @@ def build_demo_store(url: str, models: Path) -> None:
         engine.dispose()
 
 
-@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
 def demo_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory,
              sample_models: Path) -> Iterator[str]:
     if request.param == "sqlite":

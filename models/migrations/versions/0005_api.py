@@ -1,7 +1,7 @@
 """api: block keys and term frequencies for the real-time match-check
 
-Revision ID: 0004_api
-Revises: 0003
+Revision ID: 0005_api
+Revises: 0004_review_search
 Create Date: 2026-12-06 18:00:00
 """
 
@@ -10,8 +10,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = '0004_api'
-down_revision = '0003'
+revision = '0005_api'
+down_revision = '0004_review_search'
 branch_labels = None
 depends_on = None
 
