@@ -7,8 +7,8 @@ from typing import Any
 from flask import current_app, g
 from flask.typing import ResponseReturnValue
 
-from ecif.services.api_input import parse_record
 from ecif.services.api_customer import customer_answer
+from ecif.services.api_input import parse_record
 from ecif.services.matchcheck import Matcher
 from matching.config import load_code_maps
 from matching.engine.config import load_engine_config
