@@ -54,6 +54,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     app.register_blueprint(health_bp)
     _register_pages(app)
+
+    from review_app.api import bp as api_bp
+
+    app.register_blueprint(api_bp)
     return app
 
 
