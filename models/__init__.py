@@ -4,8 +4,18 @@ migrations (``models/migrations``), engine and lock helpers (``models.db``).
 Importing this package registers every table on ``Base.metadata``.
 """
 
-from models import auth, batch, customer, decision, event, source_record, task, trained_model
+from models import (
+    auth,
+    batch,
+    customer,
+    decision,
+    event,
+    qa,
+    source_record,
+    task,
+    trained_model,
+)
 from models.base import Base
 
-__all__ = ["Base", "auth", "batch", "customer", "decision", "event", "source_record", "task",
-           "trained_model"]
+__all__ = ["Base", "auth", "batch", "customer", "decision", "event", "qa", "source_record",
+           "task", "trained_model"]
