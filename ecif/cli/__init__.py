@@ -9,6 +9,7 @@ arguments and call the services in :mod:`ecif`; none writes a table itself.
 | ``files`` | ``standardise``, ``generate``, ``train``, ``match``, ``eval`` |
 | ``store`` | ``init``, ``ingest``, ``batch``, ``export``, ``model`` |
 | ``app`` | ``serve``, ``demo`` |
+| ``users`` | ``user create``, ``disable``, ``enable``, ``reset-password``, ``list`` |
 | ``qa`` | ``qa sample``, ``qa report`` |
 """
 
@@ -35,7 +36,7 @@ def main(verbose: bool) -> None:
     logging.getLogger("splink").setLevel(logging.INFO if verbose else logging.ERROR)
 
 
-from ecif.cli import app, files, qa, store  # noqa: E402  (registers the commands)
+from ecif.cli import app, files, qa, store, users  # noqa: E402  (registers the commands)
 
-for _module in (files, store, app, qa):
+for _module in (files, store, app, users, qa):
     _module.register(main)

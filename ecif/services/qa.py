@@ -53,7 +53,7 @@ from models.source_record import SourceRecord
 from models.task import ReviewTask
 
 __all__ = ["BANDS", "FLOOR", "scored_population", "open_sample", "answer", "qa_report",
-           "wilson", "QAReport", "SampleSummary", "stratum_of"]
+           "wilson", "QAReport", "SampleSummary", "stratum_of", "band_of", "draw"]
 
 log = logging.getLogger(__name__)
 
@@ -64,7 +64,7 @@ _FEATURES = {"P": ("persons", person_features_sql),
              "G": ("organisations", organisation_features_sql)}
 
 
-def _band(p: np.ndarray) -> np.ndarray:
+def band_of(p: np.ndarray) -> np.ndarray:
     edges = np.array(BANDS)
     idx = np.searchsorted(edges, p, side="right") - 1
     hi = [*(f"{b:g}" for b in BANDS[1:]), "1"]
@@ -116,7 +116,7 @@ def scored_population(engine: Engine, config: EngineConfig) -> pd.DataFrame:
     left_no = no.reindex(pairs["left_key"]).to_numpy()
     right_no = no.reindex(pairs["right_key"]).to_numpy()
     pairs["merged"] = pd.notna(left_no) & (left_no == right_no)
-    pairs["band"] = _band(pairs["match_probability"].to_numpy(float))
+    pairs["band"] = band_of(pairs["match_probability"].to_numpy(float))
     pairs["stratum"] = [stratum_of(t, bool(m), band) for t, m, band in zip(
         pairs["customer_type"], pairs["merged"], pairs["band"], strict=True)]
     pairs = pairs.drop_duplicates(["left_key", "right_key"])
