@@ -11,11 +11,12 @@ from models import (
     decision,
     event,
     qa,
+    realtime,
     source_record,
     task,
     trained_model,
 )
 from models.base import Base
 
-__all__ = ["Base", "auth", "batch", "customer", "decision", "event", "qa", "source_record",
-           "task", "trained_model"]
+__all__ = ["Base", "auth", "batch", "customer", "decision", "event", "qa", "realtime",
+           "source_record", "task", "trained_model"]

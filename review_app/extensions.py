@@ -44,4 +44,6 @@ def init_app(app: Flask) -> None:
             return
         if request.headers.get("X-API-Key") or request.headers.get("Authorization"):
             return
+        if request.blueprint == "api":  # integrators' API: key only, never the cookie (401)
+            return
         csrf.protect()

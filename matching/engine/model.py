@@ -113,6 +113,15 @@ def _version(customer_type: str, splink_dict: dict[str, Any]) -> str:
     return f"{_KIND[customer_type]}-{digest[:12]}"
 
 
+def _forget_term_frequencies(backend: Backend) -> None:
+    """Drop Splink's cached term-frequency tables of the backend: Splink caches them
+    by column name on the database API, so without this the organisation model
+    (``phone``, ``address``) was scored with the persons' tables."""
+    cache = backend.db_api._intermediate_table_cache
+    for key in [k for k in cache if str(k).startswith("__splink__df_tf_")]:
+        del cache[key]
+
+
 def train_model(backend: Backend, table: str, customer_type: str, cfg: TypeConfig,
                 *, calibrate_on_pairs: bool = True,
                 labels: tuple[Sequence[tuple[str, str]], Sequence[tuple[str, str]]] | None = None
@@ -132,6 +141,7 @@ def train_model(backend: Backend, table: str, customer_type: str, cfg: TypeConfi
     plan = plan_training(backend, table, kind, tr,
                          settings_for(customer_type).create_settings_dict(dialect),
                          candidate_blocking(customer_type))
+    _forget_term_frequencies(backend)
     linker = Linker(backend.register(table), settings_for(customer_type, plan.used("blocking")),
                     log_level=_splink_level())
     linker.training.estimate_probability_two_random_records_match(
@@ -306,6 +316,7 @@ def predict_pairs(backend: Backend, table: str, model: TrainedModel,
     ``threshold``, with every per-comparison match weight for the explanation.
     With ``focus``, only pairs touching a record whose ``focus`` column is 1."""
     settings = focused(model.splink, focus) if focus else model.splink
+    _forget_term_frequencies(backend)
     linker = Linker(backend.register(table), settings, log_level=_splink_level())
     return linker.inference.predict(threshold_match_probability=threshold,
                                     warning_mode="never")

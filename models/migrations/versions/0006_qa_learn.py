@@ -1,7 +1,7 @@
 """QA samples: the sampled pairs of `ecif qa sample` and their strata
 
-Revision ID: 0005_qa_learn
-Revises: 0004_review_search
+Revision ID: 0006_qa_learn
+Revises: 0005_api
 Create Date: 2026-12-06 17:42:25.384525
 """
 
@@ -10,8 +10,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = '0005_qa_learn'
-down_revision = '0004_review_search'
+revision = '0006_qa_learn'
+down_revision = '0005_api'
 branch_labels = None
 depends_on = None
 
