@@ -152,6 +152,11 @@ class Matcher:
 
     # --- the check --------------------------------------------------------------------------
 
+    def features(self, conn: Connection, record: dict[str, str | None]) -> dict[str, Any]:
+        """The record's match columns (its branch state read from the store)."""
+        return record_features(record, self._branches(conn, [record]).get(
+            record.get("org_code") or "", (None, None)))
+
     def check(self, conn: Connection, record: dict[str, str | None], *,
               exclude_key: str | None = None) -> MatchOutcome:
         """Match-check one standardised, admitted record (``record``: OUTPUT_COLUMNS)."""
@@ -160,8 +165,7 @@ class Matcher:
         issues = [i for i in (record.get("issues") or "").split(";") if i]
         loaded = self._models.get(ctype)
         tcfg = self.config.for_type(ctype)
-        features = record_features(record, self._branches(conn, [record]).get(
-            record.get("org_code") or "", (None, None)))
+        features = self.features(conn, record)
         empty = MatchOutcome(Decision.NEW, None, 0.0, [], issues, record, features)
         if loaded is None:
             return empty

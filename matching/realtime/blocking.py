@@ -19,7 +19,7 @@ from typing import Any
 
 from matching.engine.settings import ORGANISATION_BLOCKING, PERSON_BLOCKING
 
-__all__ = ["candidate_rules", "block_keys", "model_rules", "rule_holds"]
+__all__ = ["candidate_rules", "block_keys", "model_rules", "rule_holds", "text_key"]
 
 _EQUAL = re.compile(r'l\."?(\w+)"? = r\."?\1"?')
 
@@ -28,10 +28,14 @@ def candidate_rules(customer_type: str) -> tuple[tuple[str, ...], ...]:
     return PERSON_BLOCKING if customer_type == "P" else ORGANISATION_BLOCKING
 
 
-def _key(customer_type: str, rule: int, values: Sequence[str]) -> int:
-    text = f"{customer_type}{rule}\x1f" + "\x1f".join(values)
+def text_key(text: str) -> int:
+    """A signed 64-bit hash of ``text`` (stable across processes and machines)."""
     return int.from_bytes(hashlib.blake2b(text.encode("utf-8"), digest_size=8).digest(),
                           "big", signed=True)
+
+
+def _key(customer_type: str, rule: int, values: Sequence[str]) -> int:
+    return text_key(f"{customer_type}{rule}\x1f" + "\x1f".join(values))
 
 
 def block_keys(features: Mapping[str, Any], customer_type: str,
