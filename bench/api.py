@@ -187,11 +187,11 @@ def _peer(engine: Any, rows: list[dict[str, str]], n: int) -> str:
             scores = loaded.native.score_many(out.features, cands, tf)
             native_s.append(time.perf_counter() - t0)
 
-            def with_tf(f: dict[str, Any]) -> dict[str, Any]:
-                return {**f, **{f"tf_{c}": tf(c, f.get(c)) for c in loaded.native.tf_columns}}
-
-            left = pd.DataFrame([with_tf(out.features)])
-            right = pd.DataFrame([with_tf(c) for c in cands])
+            cols = loaded.native.tf_columns
+            left = pd.DataFrame([{**f, **{f"tf_{c}": tf(c, f.get(c)) for c in cols}}
+                                 for f in [out.features]])
+            right = pd.DataFrame([{**f, **{f"tf_{c}": tf(c, f.get(c)) for c in cols}}
+                                  for f in cands])
             for frame in (left, right):
                 for col in frame.columns:
                     if not col.startswith("tf_"):
@@ -300,7 +300,8 @@ def main() -> None:
     held_idx = frame.sample(n=args.held_out, random_state=args.seed).index
     store = work / "store.csv"
     frame.drop(index=held_idx).to_csv(store, index=False)
-    held = frame.loc[held_idx].to_dict("records")
+    held: list[dict[str, str]] = [{str(k): str(v) for k, v in r.items()}
+                                  for r in frame.loc[held_idx].to_dict("records")]
     print(f"requests from {len(held):,} held-out rows "
           f"({(frame.loc[held_idx, 'customer_type'] == 'G').mean():.0%} organisations, "
           f"{(frame.loc[held_idx, 'id_number'] != '').mean():.0%} with an ID)")
