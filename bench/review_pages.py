@@ -23,6 +23,7 @@ SQLAlchemy, no app) - the ratio page / bare query is what the app adds.
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import random
 import re
@@ -170,6 +171,7 @@ def main() -> None:
     ap.add_argument("--requests", type=int, default=100)
     ap.add_argument("--merges", type=int, default=20)
     args = ap.parse_args()
+    logging.getLogger("splink").setLevel(logging.ERROR)
     print(f"machine: {machine()}; load average {os.getloadavg()[0]:.1f} at the start")
     work = Path(tempfile.mkdtemp(prefix="ecif-bench-review-"))
     try:

@@ -66,9 +66,12 @@ def _register_pages(app: Flask) -> None:
     from review_app import display
     from review_app.admin import bp as admin_bp
     from review_app.auth import bp as auth_bp
+    from review_app.customers import bp as customers_bp
+    from review_app.overview import bp as overview_bp
     from review_app.queue import bp as queue_bp
+    from review_app.steward_api import bp as steward_api_bp
 
-    for bp in (auth_bp, queue_bp, admin_bp):
+    for bp in (auth_bp, queue_bp, admin_bp, customers_bp, overview_bp, steward_api_bp):
         app.register_blueprint(bp)
     app.jinja_env.globals.update(
         role_names=display.ROLE_NAMES, task_type_names=display.TASK_TYPE_NAMES,

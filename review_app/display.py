@@ -13,11 +13,11 @@ from matching.engine.explain import WaterfallStep
 
 __all__ = ["ROLE_NAMES", "TASK_TYPE_NAMES", "CUSTOMER_TYPE_NAMES", "FIELD_NAMES",
            "COMPARISON_NAMES", "REQUEST_STATUS_NAMES", "ACTION_NAMES", "char_diff", "field_rows",
-           "waterfall_bars", "age_text", "Bar"]
+           "waterfall_bars", "age_text", "Bar", "comparison_name"]
 
 ROLE_NAMES = {"viewer": "只读", "steward": "复核员", "approver": "审核员", "admin": "管理员"}
 TASK_TYPE_NAMES = {"person_suspect": "个人疑似重复", "org_suspect_group": "机构疑似重复组",
-                   "identity_change": "身份信息变更"}
+                   "identity_change": "身份信息变更", "qa_sample": "质量抽检"}
 CUSTOMER_TYPE_NAMES = {"P": "个人", "G": "机构"}
 FIELD_NAMES = {"name": "名称/姓名", "gender": "性别", "birth_date": "出生日期",
                "id_type": "证件类型", "id_number": "证件号码", "mobile": "手机", "phone": "固话",
@@ -90,10 +90,18 @@ def waterfall_bars(steps: list[WaterfallStep], width: float = 360.0, row: float 
     for i, s in enumerate(steps):
         a, b = sorted((s.start, s.end))
         kind = s.kind if s.kind != "comparison" else ("pos" if s.weight >= 0 else "neg")
-        bars.append(Bar(COMPARISON_NAMES.get(s.label, s.label), s.weight,
+        bars.append(Bar(comparison_name(s.label), s.weight,
                         round((a - lo) * scale, 1), max(round((b - a) * scale, 1), 1.0),
                         i * row, kind))
     return bars, round(-lo * scale, 1), len(steps) * row
+
+
+def comparison_name(label: str) -> str:
+    """A comparison's Chinese name; ``tf_adj_<c>`` is its term-frequency adjustment."""
+    if label.startswith("tf_adj_"):
+        base = label[len("tf_adj_"):]
+        return f"{COMPARISON_NAMES.get(base, base)}（词频调整）"
+    return COMPARISON_NAMES.get(label, label)
 
 
 def age_text(age: timedelta) -> str:

@@ -156,7 +156,7 @@ def submit(conn: Connection, action: str, payload: dict[str, Any], *, actor: Act
     require_role(actor, WRITERS, "ask for changes")
     kind = _action(action)
     body = _normalise(conn, kind, payload)
-    reason = _reason(reason)
+    reason = _reason(reason, required=kind == StewardAction.FORCE_MERGE)
     _precheck(conn, kind, body)
     current = _fingerprint(conn, kind, body)
     if seen is not None and seen != current:

@@ -211,7 +211,10 @@ def close_answered_tasks(conn: Connection, run_id: int | None, by: Actor,
     if members.empty:
         return 0
     spread = members.groupby("task_id")["customer_no"].nunique()
-    identity = set(members.loc[members["task_type"].eq(TaskType.IDENTITY_CHANGE), "task_id"])
+    # an identity task asks about one customer, a QA task about a pair the machine may
+    # have merged: neither is answered by its records sharing a customer
+    identity = set(members.loc[members["task_type"].isin([TaskType.IDENTITY_CHANGE,
+                                                          TaskType.QA_SAMPLE]), "task_id"])
     answered = [int(t) for t in spread[spread < 2].index if t not in identity]
     if answered:
         reason = "records merged into one customer"

@@ -31,3 +31,11 @@ def test_waterfall_bars_fit() -> None:
     assert [b.kind for b in bars] == ["prior", "pos", "neg", "total"]
     assert all(0 <= b.x and b.x + b.width <= 300.5 for b in bars)
     assert 0 <= zero <= 300 and height == 4 * 18
+
+
+def test_comparison_names() -> None:
+    from review_app.display import comparison_name
+
+    assert comparison_name("name") == "姓名"
+    assert comparison_name("tf_adj_name") == "姓名（词频调整）"
+    assert comparison_name("something_new") == "something_new"
