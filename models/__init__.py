@@ -10,6 +10,7 @@ from models import (
     customer,
     decision,
     event,
+    qa,
     realtime,
     source_record,
     task,
@@ -17,5 +18,5 @@ from models import (
 )
 from models.base import Base
 
-__all__ = ["Base", "auth", "batch", "customer", "decision", "event", "realtime", "source_record",
-           "task", "trained_model"]
+__all__ = ["Base", "auth", "batch", "customer", "decision", "event", "qa", "realtime",
+           "source_record", "task", "trained_model"]

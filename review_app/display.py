@@ -17,7 +17,7 @@ __all__ = ["ROLE_NAMES", "TASK_TYPE_NAMES", "CUSTOMER_TYPE_NAMES", "FIELD_NAMES"
 
 ROLE_NAMES = {"viewer": "只读", "steward": "复核员", "approver": "审核员", "admin": "管理员"}
 TASK_TYPE_NAMES = {"person_suspect": "个人疑似重复", "org_suspect_group": "机构疑似重复组",
-                   "identity_change": "身份信息变更"}
+                   "identity_change": "身份信息变更", "qa_sample": "质量抽检"}
 CUSTOMER_TYPE_NAMES = {"P": "个人", "G": "机构"}
 FIELD_NAMES = {"name": "名称/姓名", "gender": "性别", "birth_date": "出生日期",
                "id_type": "证件类型", "id_number": "证件号码", "mobile": "手机", "phone": "固话",

@@ -51,7 +51,9 @@ def _open_members(conn: Connection) -> pd.DataFrame:
     return read_frame(conn, select(TaskMember.task_id, TaskMember.record_id, Link.customer_no)
                       .join(ReviewTask, ReviewTask.id == TaskMember.task_id)
                       .join(Link, Link.record_id == TaskMember.record_id)
-                      .where(ReviewTask.status == TaskStatus.OPEN))
+                      .where(ReviewTask.status == TaskStatus.OPEN,
+                             # a QA task asks about one sampled pair: never refreshed
+                             ReviewTask.task_type != TaskType.QA_SAMPLE))
 
 
 def _open_or_refresh(conn: Connection, planned: pd.DataFrame, run_id: int) -> tuple[int, int]:

@@ -109,8 +109,13 @@ _model_dir_opt = click.option("--model-dir", type=click.Path(path_type=Path, fil
 @click.argument("files", nargs=-1, type=click.Path(path_type=Path))
 @click.option("--encoding", default="utf-8", show_default=True)
 @_model_dir_opt
+@click.option("--learn-from-decisions", "learn", is_flag=True, default=False,
+              help="On the store: use the live steward decisions as labels (m from "
+              "must-links, auto-merge threshold from cannot-links); opt-in, see "
+              "docs/engine.md 'Learning from stewards'.")
 @command_errors
-def train(files: tuple[Path, ...], encoding: str, model_dir: Path | None) -> None:
+def train(files: tuple[Path, ...], encoding: str, model_dir: Path | None,
+          learn: bool) -> None:
     """Train the person and organisation models (no labels needed).
 
     Without FILES: on the store's own records (ECIF_DATABASE_URL), saved as new
@@ -122,12 +127,17 @@ def train(files: tuple[Path, ...], encoding: str, model_dir: Path | None) -> Non
         from ecif.training import train_store
 
         with store_engine() as engine:
-            for line in train_store(engine, engine_config(), progress=_say):
+            for line in train_store(engine, engine_config(), progress=_say, learn=learn):
                 click.echo(line)
         click.echo(f"training took {time.perf_counter() - started:.1f}s")
         return
     from matching.engine.workflow import train_files
 
+    if learn:
+        from matching.exceptions import BadInput
+
+        raise BadInput("--learn-from-decisions learns from the store's decisions: "
+                       "give no FILES (or `ecif match --decisions` on files)")
     config = engine_config(model_dir)
     models = train_files(list(files), config=config, config_dir=settings.config_dir,
                          encoding=encoding)

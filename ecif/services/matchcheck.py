@@ -66,6 +66,7 @@ class Candidate:
     score: Score
     rule: str | None
     tier: int  # 2 auto-merge tier, 1 suspect band, 0 below
+    features: dict[str, Any] = field(default_factory=dict, repr=False)
 
     def as_json(self) -> dict[str, Any]:
         return {"customer_no": self.customer_no,
@@ -103,6 +104,8 @@ class _Loaded:
     native: NativeModel
     rules: tuple[int, ...]
     suspect: float
+    #: the model's auto-merge threshold (raised by learned cannot-links), as the batch's
+    auto_merge: float = 1.0
 
 
 class Matcher:
@@ -142,7 +145,8 @@ class Matcher:
                 tcfg = self.config.for_type(ctype)
                 models[ctype] = _Loaded(version, NativeModel(model.splink),
                                         model_rules(model.splink, ctype),
-                                        model.suspect(tcfg.suspect))
+                                        model.suspect(tcfg.suspect),
+                                        model.auto_merge(tcfg.auto_merge))
             totals = conn.execute(text(
                 "SELECT customer_type, tf_column, count FROM term_frequency WHERE value = ''"
             )).all()
@@ -175,12 +179,12 @@ class Matcher:
         tf = self._tf(conn, ctype, [features, *[c for c, _ in cands]], loaded.native.tf_columns)
         scores = loaded.native.score_many(features, [c for c, _ in cands], tf)
         probs = np.array([s.match_probability for s in scores])
-        auto = (probs >= tcfg.auto_merge) & _guard(scores, tcfg) & _gate(features, cands)
+        auto = (probs >= loaded.auto_merge) & _guard(scores, tcfg) & _gate(features, cands)
         candidates = []
         for (feat, no), score, is_auto in zip(cands, scores, auto, strict=True):
             rule = _strong_rule(features, feat, tcfg)
             tier = 2 if is_auto else (1 if score.match_probability >= loaded.suspect else 0)
-            candidates.append(Candidate(no, feat["unique_id"], score, rule, tier))
+            candidates.append(Candidate(no, feat["unique_id"], score, rule, tier, feat))
         outcome = MatchOutcome(Decision.NEW, None, float(probs.max()), [], issues, record,
                                features, loaded.version)
         self._decide(conn, outcome, features, candidates, ctype)
