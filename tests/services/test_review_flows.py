@@ -198,6 +198,15 @@ def test_bulk_decision_goes_through_approval_and_names_what_it_refused(
         with pytest.raises(NotFound):
             approvals.submit_bulk(conn, StewardAction.MERGE, [*task_ids, 999], actor=STEWARD,
                                   policy=POLICY, config_dir=CONFIG, reason="x")
+    # a task another steward is working on is refused, and nothing else is done
+    from ecif.services import tasks
+
+    with unit_of_work(store) as conn:
+        tasks.claim(conn, task_ids[1], STEWARD2, POLICY)
+        held = approvals.submit_bulk(conn, StewardAction.MERGE, [task_ids[1]], actor=STEWARD,
+                                     policy=POLICY, config_dir=CONFIG, reason="x")
+        assert "claimed by steward2" in held.refused[task_ids[1]] and not held.done
+        tasks.release(conn, task_ids[1], STEWARD2)
     # the first task is already waiting: it is refused, the second goes ahead
     with unit_of_work(store) as conn:
         approvals.submit(conn, StewardAction.MERGE, {"task_id": task_ids[0]}, actor=STEWARD2,
