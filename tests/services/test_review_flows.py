@@ -48,7 +48,7 @@ def _approve(store: Engine, request_id: int | None, who: Actor = APPROVER) -> An
         return approvals.approve(conn, request_id, actor=who, config_dir=CONFIG)
 
 
-def test_search_by_name_id_mobile_and_number(people: Engine) -> None:
+def test_search_by_name_id_mobile_and_number_and_the_customer_view(people: Engine) -> None:
     of = customer_of(people)
     zhang, u1, w1 = of("CORE:C1"), of("UW:U1"), of("WEB:W1")
     with people.connect() as conn:
@@ -73,6 +73,7 @@ def test_search_by_name_id_mobile_and_number(people: Engine) -> None:
             search.search_customers(conn, "  ")
         with pytest.raises(BadInput, match="field"):
             search.search_customers(conn, "王", field_name="address")
+    _customer_view_masks_pii_and_keeps_the_trail(people)  # on the same store
 
 
 def test_force_merge_split_rollback_through_approval_and_a_later_batch(
@@ -153,7 +154,7 @@ def test_force_merge_split_rollback_through_approval_and_a_later_batch(
     _ok(people)
 
 
-def test_customer_view_masks_pii_and_keeps_the_trail(people: Engine) -> None:
+def _customer_view_masks_pii_and_keeps_the_trail(people: Engine) -> None:
     of = customer_of(people)
     zhang = of("CORE:C1")
     with people.connect() as conn:
@@ -197,6 +198,15 @@ def test_bulk_decision_goes_through_approval_and_names_what_it_refused(
         with pytest.raises(NotFound):
             approvals.submit_bulk(conn, StewardAction.MERGE, [*task_ids, 999], actor=STEWARD,
                                   policy=POLICY, config_dir=CONFIG, reason="x")
+    # a task another steward is working on is refused, and nothing else is done
+    from ecif.services import tasks
+
+    with unit_of_work(store) as conn:
+        tasks.claim(conn, task_ids[1], STEWARD2, POLICY)
+        held = approvals.submit_bulk(conn, StewardAction.MERGE, [task_ids[1]], actor=STEWARD,
+                                     policy=POLICY, config_dir=CONFIG, reason="x")
+        assert "claimed by steward2" in held.refused[task_ids[1]] and not held.done
+        tasks.release(conn, task_ids[1], STEWARD2)
     # the first task is already waiting: it is refused, the second goes ahead
     with unit_of_work(store) as conn:
         approvals.submit(conn, StewardAction.MERGE, {"task_id": task_ids[0]}, actor=STEWARD2,
