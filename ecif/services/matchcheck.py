@@ -66,6 +66,7 @@ class Candidate:
     score: Score
     rule: str | None
     tier: int  # 2 auto-merge tier, 1 suspect band, 0 below
+    features: dict[str, Any] = field(default_factory=dict, repr=False)
 
     def as_json(self) -> dict[str, Any]:
         return {"customer_no": self.customer_no,
@@ -183,7 +184,7 @@ class Matcher:
         for (feat, no), score, is_auto in zip(cands, scores, auto, strict=True):
             rule = _strong_rule(features, feat, tcfg)
             tier = 2 if is_auto else (1 if score.match_probability >= loaded.suspect else 0)
-            candidates.append(Candidate(no, feat["unique_id"], score, rule, tier))
+            candidates.append(Candidate(no, feat["unique_id"], score, rule, tier, feat))
         outcome = MatchOutcome(Decision.NEW, None, float(probs.max()), [], issues, record,
                                features, loaded.version)
         self._decide(conn, outcome, features, candidates, ctype)

@@ -226,7 +226,7 @@ def _records(conn: Connection, task_id: int) -> list[dict[str, Any]]:
 
 
 def _pairs(conn: Connection, records: list[dict[str, Any]], customer_type: str,
-           config_dir: Path) -> list[PairWhy]:
+           config_dir: Path, *, across_only: bool = True) -> list[PairWhy]:
     keys = [r["record_key"] for r in records]
     rows = conn.execute(select(MatchPair).where(
         MatchPair.left_key.in_(keys), MatchPair.right_key.in_(keys))
@@ -239,7 +239,7 @@ def _pairs(conn: Connection, records: list[dict[str, Any]], customer_type: str,
     out = []
     for i, a in enumerate(keys):
         for b in keys[i + 1:]:
-            if by_key[a]["customer_no"] == by_key[b]["customer_no"]:
+            if across_only and by_key[a]["customer_no"] == by_key[b]["customer_no"]:
                 continue  # one customer already: nothing to ask
             row: Any = newest.get((a, b)) or newest.get((b, a))
             weak = rules_holding(by_key[a], by_key[b], tcfg.weak_rules)
@@ -269,7 +269,10 @@ def task_view(conn: Connection, task_id: int, *, config_dir: Path, policy: Revie
     """One task as the task page shows it."""
     task = require_task(conn, task_id)
     records = _records(conn, task_id)
-    pairs = _pairs(conn, records, task.customer_type, config_dir)[:max_pairs]
+    # an identity-change or QA task asks about records of one customer: show those pairs
+    across = task.task_type not in (TaskType.IDENTITY_CHANGE, TaskType.QA_SAMPLE)
+    pairs = _pairs(conn, records, task.customer_type, config_dir,
+                   across_only=across)[:max_pairs]
     comments = conn.execute(select(TaskComment).where(TaskComment.task_id == task_id)
                             .order_by(TaskComment.id)).all()
     requests = conn.execute(select(ChangeRequest).where(ChangeRequest.task_id == task_id)

@@ -28,7 +28,8 @@ from models.customer import Link
 from models.source_record import SourceRecord
 from models.task import ChangeRequest, ReviewTask, TaskComment, TaskMember
 
-__all__ = ["close_answered_tasks", "task_fingerprint", "claim", "release", "next_task",
+__all__ = ["refuse_held_by_other", "close_answered_tasks", "task_fingerprint", "claim",
+           "release", "next_task",
            "comment", "close_task", "require_task", "task_customers", "require_fresh",
            "add_members", "mark_unsure"]
 
@@ -83,6 +84,19 @@ def _open(task: Any) -> None:
 def _claim_holds(task: Any, policy: ReviewPolicy, now: Any) -> bool:
     return bool(task.locked_by) and task.locked_at is not None and \
         task.locked_at > now - timedelta(minutes=policy.claim_minutes)
+
+
+def refuse_held_by_other(conn: Connection, task_id: int, actor: Actor,
+                         policy: ReviewPolicy) -> None:
+    """Conflict when another person's claim on the task still holds (a decision on a
+    task someone else is working on is refused; an admin may override)."""
+    task = require_task(conn, task_id)
+    if actor.role == Role.ADMIN or actor.system:
+        return
+    if _claim_holds(task, policy, utcnow()) and task.locked_by != actor.name:
+        until = task.locked_at + timedelta(minutes=policy.claim_minutes)
+        raise Conflict(f"review task {task_id} is claimed by {task.locked_by} until "
+                       f"{until:%H:%M} UTC")
 
 
 def claim(conn: Connection, task_id: int, actor: Actor, policy: ReviewPolicy) -> None:

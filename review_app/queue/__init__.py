@@ -144,6 +144,7 @@ def release(task_id: int) -> ResponseReturnValue:
 
 def _submit(task_id: int, action: StewardAction, payload: dict[str, Any]) -> ResponseReturnValue:
     def do(conn: Any) -> str:
+        tasks.refuse_held_by_other(conn, task_id, current_actor(), policy())
         done = approvals.submit(conn, action, payload, actor=current_actor(), policy=policy(),
                                 config_dir=config_dir(), reason=request.form.get("reason"),
                                 seen=_seen())
@@ -174,6 +175,7 @@ def not_duplicate(task_id: int) -> ResponseReturnValue:
 def unsure(task_id: int) -> ResponseReturnValue:
     def do(conn: Any) -> str:
         tasks.require_fresh(conn, task_id, _seen())
+        tasks.refuse_held_by_other(conn, task_id, current_actor(), policy())
         tasks.mark_unsure(conn, task_id, current_actor(), request.form.get("comment") or "")
         return "已标记为存疑，任务留在任务池。"
     return _act(task_id, do)

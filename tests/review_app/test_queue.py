@@ -179,3 +179,17 @@ def test_the_batch_scores_each_task_by_its_best_pair_across_customers(app: Flask
             assert abs(score - expected[task_id]) < 1e-9, task_id
         else:
             assert score != score or score is None, task_id  # NULL: weak rules only
+
+
+def test_a_task_claimed_by_another_steward_cannot_be_decided(app: Flask) -> None:
+    first, other = logged_in(app, "steward1"), logged_in(app, "steward2")
+    task = int(store_query(app, "SELECT t.id FROM review_task t WHERE t.status = 'open' AND "
+                                "NOT EXISTS (SELECT 1 FROM change_request c WHERE c.task_id = "
+                                "t.id AND c.status = 'pending') ORDER BY t.id DESC")["id"].iloc[0])
+    post(first, f"/tasks/{task}/claim")
+    seen = _seen(other.get(f"/tasks/{task}").get_data(as_text=True))
+    post(other, f"/tasks/{task}/not-duplicate", {"seen": seen})
+    assert "claimed by steward1" in other.get(f"/tasks/{task}").get_data(as_text=True)
+    assert store_query(app, "SELECT status FROM review_task WHERE id = :t", {"t": task}
+                       )["status"].iloc[0] == "open"
+    post(first, f"/tasks/{task}/release")
