@@ -152,6 +152,34 @@ def test_force_merge_split_rollback_through_approval_and_a_later_batch(
     with people.connect() as conn:
         assert not customer_view(conn, zhang, pii=True).manual_override
     _ok(people)
+    _audit_export_holds_every_step(people, tmp_path)
+
+
+def _audit_export_holds_every_step(store: Engine, tmp_path: Path) -> None:
+    """`ecif export audit --since TS --out F`: who asked, who approved, what changed."""
+    import pandas as pd
+    from click.testing import CliRunner
+
+    from ecif.cli import main
+
+    out = tmp_path / "audit.csv"
+    url = store.url.render_as_string(hide_password=False)
+    result = CliRunner().invoke(main, ["export", "audit", "--since", "2000-01-01", "--out",
+                                       str(out)], env={"ECIF_DATABASE_URL": url})
+    assert result.exit_code == 0, result.output
+    rows = pd.read_csv(out, dtype=str, keep_default_na=False)
+    assert list(rows.columns) == ["audit_id", "at", "actor", "action", "object_type",
+                                  "object_id", "before", "after", "detail"]
+    asked = rows[rows["action"].eq("change_requested")]
+    assert asked["actor"].tolist() == ["steward1", "steward2", "steward1", "steward1"]
+    assert "force_merge" in asked["after"].iloc[0] and "电话核实为同一人" in asked["detail"].iloc[0]
+    approved = rows[rows["action"].eq("change_approved")]
+    assert approved["actor"].tolist() == ["approver1"] * 4
+    changes = rows[rows["action"].isin(["customers_merged", "customer_split",
+                                        "event_rolled_back"])]
+    assert changes["action"].tolist() == ["customers_merged", "customer_split",
+                                          "event_rolled_back", "event_rolled_back"]
+    assert all(changes["before"].str.len() > 2) and all(changes["after"].str.len() > 2)
 
 
 def _customer_view_masks_pii_and_keeps_the_trail(people: Engine) -> None:
