@@ -52,6 +52,7 @@ class TaskType(StrEnum):
     PERSON_SUSPECT = "person_suspect"
     ORG_SUSPECT_GROUP = "org_suspect_group"
     IDENTITY_CHANGE = "identity_change"  # a manually linked record changed identity
+    QA_SAMPLE = "qa_sample"  # a sampled pair to judge for the QA report (ecif qa sample)
 
 
 class TaskStatus(StrEnum):

@@ -38,7 +38,7 @@ class Customer(PartyFields, Base):
     customer_no: Mapped[str] = mapped_column(String(20), primary_key=True)
     customer_type: Mapped[str] = mapped_column(String(1))
     status: Mapped[str] = mapped_column(String(12), default=CustomerStatus.ACTIVE, index=True)
-    merged_into: Mapped[str | None] = mapped_column(String(20))
+    merged_into: Mapped[str | None] = mapped_column(String(20), index=True)
     version: Mapped[int] = mapped_column(Integer, default=1)
     records: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

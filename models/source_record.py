@@ -55,6 +55,8 @@ class SourceRecord(PartyFields, Base):
         UniqueConstraint("source_system", "source_customer_id"),
         Index("ix_source_record_id_cleaned", "id_cleaned"),
         Index("ix_source_record_mobile", "mobile"),
+        Index("ix_source_record_name", "name"),  # the stewards' search by name prefix
+        Index("ix_source_record_org_code", "org_code"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

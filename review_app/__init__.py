@@ -1,7 +1,7 @@
 """ECIF review web app and JSON API (Flask application factory).
 
-One blueprint per concern (``health``; the stewards' pages and the
-integrators' API register theirs in :func:`create_app`). Views parse, call a
+One blueprint per concern (``health``; ``auth``, ``queue`` and ``admin`` for the
+stewards' pages; the integrators' API registers its own in :func:`create_app`). Views parse, call a
 service of :mod:`ecif.services`, render; errors of :mod:`matching.exceptions`
 map to status codes in one place (:mod:`review_app.errors`).
 """
@@ -53,4 +53,28 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from review_app.health import bp as health_bp
 
     app.register_blueprint(health_bp)
+    _register_pages(app)
+
+    from review_app.api import bp as api_bp
+
+    app.register_blueprint(api_bp)
     return app
+
+
+def _register_pages(app: Flask) -> None:
+    """The stewards' pages: login, queue and task page, administration."""
+    from review_app import display
+    from review_app.admin import bp as admin_bp
+    from review_app.auth import bp as auth_bp
+    from review_app.customers import bp as customers_bp
+    from review_app.overview import bp as overview_bp
+    from review_app.queue import bp as queue_bp
+    from review_app.steward_api import bp as steward_api_bp
+
+    for bp in (auth_bp, queue_bp, admin_bp, customers_bp, overview_bp, steward_api_bp):
+        app.register_blueprint(bp)
+    app.jinja_env.globals.update(
+        role_names=display.ROLE_NAMES, task_type_names=display.TASK_TYPE_NAMES,
+        customer_type_names=display.CUSTOMER_TYPE_NAMES, age_text=display.age_text,
+        request_status_names=display.REQUEST_STATUS_NAMES,
+        action_names=display.ACTION_NAMES)

@@ -29,9 +29,11 @@ from ecif.bulk import in_batches, insert_rows, read_frame, table_of
 from ecif.services.base import BATCH
 from ecif.services.decisions import live_decisions
 from ecif.services.model_registry import active_models, save_version
+from ecif.services.realtime_index import index_frames, index_is_empty, write_index
 from ecif.snapshot import FOCUS, STD_TABLE, export_records, load_records
 from matching.engine.backend import Backend, DuckDBBackend
 from matching.engine.engines import open_backend
+from matching.engine.features import organisation_features_sql, person_features_sql
 from matching.engine.model import TrainedModel
 from matching.engine.run import MEMBER_RULE, Decisions, MatchResult, run_matching
 from matching.engine.workflow import train_table
@@ -106,6 +108,16 @@ def match_stage(ctx: BatchContext) -> dict[str, Any]:
                               _known(decisions, db), focus=FOCUS, members=members)
         id_map = db.fetch_arrow(f"SELECT source_system || ':' || source_customer_id AS k, "
                                 f"record_id FROM {STD_TABLE}").to_pandas()
+        if match_db is not db:  # the index below reads the feature tables in DuckDB
+            for table, features_sql in (("persons", person_features_sql),
+                                        ("organisations", organisation_features_sql)):
+                db.create_table(table, features_sql(STD_TABLE, (FOCUS,)))
+        # the real-time API's index: keys of the records in scope, term frequencies
+        with ctx.engine.connect() as conn:
+            full_index = index_is_empty(conn)
+        index = index_frames(db, pd.Series(id_map["record_id"].to_numpy(),
+                                           index=id_map["k"].to_numpy()),
+                             None if full_index else FOCUS)
     ids = pd.Series(id_map["record_id"].to_numpy(), index=id_map["k"].to_numpy())
     plan, planned_tasks = _plan(result, links, detached, manual_changed, ids)
     pairs = _pair_rows(result, ctx.run_id, plan)
@@ -134,6 +146,7 @@ def match_stage(ctx: BatchContext) -> dict[str, Any]:
             save_version(conn, new, actor=BATCH,
                          counts={"trained_by_run": ctx.run_id, "records": new.records})
         _save_versions(conn, ctx, result.model_versions)
+        write_index(conn, index)
         ctx.complete(conn, BatchStage.MATCH, counts)
     return counts
 

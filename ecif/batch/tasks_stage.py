@@ -12,17 +12,24 @@ from typing import Any
 
 import pandas as pd
 from sqlalchemy import Connection, func, select, update
+from sqlalchemy.orm import aliased
 
 from ecif.batch.context import BatchContext, fault_point
-from ecif.bulk import insert_rows, read_frame, table_of
+from ecif.bulk import insert_rows, read_frame, table_of, update_rows
 from ecif.services.base import BATCH
 from ecif.services.tasks import add_members, close_answered_tasks
 from matching.vocabulary import BatchStage, TaskStatus, TaskType
 from models.base import utcnow
+from models.batch import MatchPair
 from models.customer import Link
+from models.source_record import SourceRecord
 from models.task import ReviewTask, TaskMember
 
 __all__ = ["tasks_stage"]
+
+_other_src = aliased(SourceRecord)
+_other_member = aliased(TaskMember)
+_other_link = aliased(Link)
 
 
 def tasks_stage(ctx: BatchContext) -> dict[str, Any]:
@@ -44,7 +51,9 @@ def _open_members(conn: Connection) -> pd.DataFrame:
     return read_frame(conn, select(TaskMember.task_id, TaskMember.record_id, Link.customer_no)
                       .join(ReviewTask, ReviewTask.id == TaskMember.task_id)
                       .join(Link, Link.record_id == TaskMember.record_id)
-                      .where(ReviewTask.status == TaskStatus.OPEN))
+                      .where(ReviewTask.status == TaskStatus.OPEN,
+                             # a QA task asks about one sampled pair: never refreshed
+                             ReviewTask.task_type != TaskType.QA_SAMPLE))
 
 
 def _open_or_refresh(conn: Connection, planned: pd.DataFrame, run_id: int) -> tuple[int, int]:
@@ -92,4 +101,30 @@ def _open_or_refresh(conn: Connection, planned: pd.DataFrame, run_id: int) -> tu
     if refreshed:
         conn.execute(update(ReviewTask).where(ReviewTask.id.in_(sorted(refreshed)))
                      .values(updated_run=run_id, updated_at=now))
+    _set_max_score(conn, run_id)
     return len(new_tasks), len(refreshed)
+
+
+def _set_max_score(conn: Connection, run_id: int) -> None:
+    """The score of the tasks this run opened or refreshed (the queue sorts on it):
+    the highest match probability of a kept scored pair between two of a task's
+    records of different customers (the question asked); NULL for a group only weak
+    rules made (no pair of it was scored)."""
+    scores = read_frame(conn, select(
+        TaskMember.task_id.label("_key"),
+        func.max(MatchPair.match_probability).label("max_score"))
+        .select_from(TaskMember)
+        .join(ReviewTask, ReviewTask.id == TaskMember.task_id)
+        .join(SourceRecord, SourceRecord.id == TaskMember.record_id)
+        .join(MatchPair, MatchPair.left_key == SourceRecord.record_key)
+        .join(_other_src, _other_src.record_key == MatchPair.right_key)
+        .join(_other_member, (_other_member.record_id == _other_src.id)
+              & (_other_member.task_id == TaskMember.task_id))
+        .join(Link, Link.record_id == SourceRecord.id)
+        .join(_other_link, _other_link.record_id == _other_src.id)
+        .where(Link.customer_no != _other_link.customer_no,
+               ReviewTask.updated_run == run_id, ReviewTask.status == TaskStatus.OPEN,
+               MatchPair.match_probability.is_not(None))
+        .group_by(TaskMember.task_id))
+    if not scores.empty:
+        update_rows(conn, table_of(ReviewTask), "id", scores.astype({"max_score": float}))

@@ -9,6 +9,9 @@ arguments and call the services in :mod:`ecif`; none writes a table itself.
 | ``files`` | ``standardise``, ``generate``, ``train``, ``match``, ``eval`` |
 | ``store`` | ``init``, ``ingest``, ``batch``, ``export``, ``model`` |
 | ``app`` | ``serve``, ``demo`` |
+| ``users`` | ``user create``, ``disable``, ``enable``, ``reset-password``, ``list`` |
+| ``keys`` | ``apikey create``, ``apikey list``, ``apikey revoke`` |
+| ``qa`` | ``qa sample``, ``qa report`` |
 """
 
 from __future__ import annotations
@@ -34,7 +37,7 @@ def main(verbose: bool) -> None:
     logging.getLogger("splink").setLevel(logging.INFO if verbose else logging.ERROR)
 
 
-from ecif.cli import app, files, store  # noqa: E402  (registers the commands)
+from ecif.cli import app, files, keys, qa, store, users  # noqa: E402  (registers the commands)
 
-for _module in (files, store, app):
+for _module in (files, store, app, users, keys, qa):
     _module.register(main)

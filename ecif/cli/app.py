@@ -100,10 +100,44 @@ def demo(serve_after: bool, host: str, port: int) -> None:
         m = metrics[ctype]
         click.echo(f"accuracy against the sample's truth, {label}: precision "
                    f"{m.precision:.4f}, recall {m.recall:.4f}, F1 {m.f1:.4f}")
+    _demo_accounts(engine)
+    _demo_api_key(engine, host, port)
     engine.dispose()
     click.echo(f"store {db_file}; links, tasks and changes CSV in {out_dir}")
     if serve_after:
         _serve(url, host, port, threads=8)
+
+
+#: The demo accounts (contract §5): each logs in with password ``demo-<name>``.
+DEMO_USERS = (("steward1", "steward"), ("approver1", "approver"), ("viewer1", "viewer"),
+              ("admin1", "admin"))
+
+
+def _demo_accounts(engine: Any) -> None:
+    """steward1, approver1, viewer1, admin1 with password demo-<name> (demo store only)."""
+    from ecif.services.base import Actor, unit_of_work
+    from ecif.services.users import create_user
+
+    demo_admin = Actor("demo", "admin", system=True)
+    with unit_of_work(engine, "demo accounts") as conn:
+        for name, role in DEMO_USERS:
+            create_user(conn, name, role, f"demo-{name}", actor=demo_admin)
+    click.echo("demo accounts (password demo-<name>): "
+               + ", ".join(f"{name} ({role})" for name, role in DEMO_USERS))
+
+
+def _demo_api_key(engine: Any, host: str, port: int) -> None:
+    """An API key with every scope (printed once) and a curl example of match-check."""
+    from ecif.services.apikeys import create_key
+    from ecif.services.base import Actor, unit_of_work
+
+    with unit_of_work(engine, "demo API key") as conn:
+        new = create_key(conn, "demo", actor=Actor("demo", "admin", system=True))
+    body = ('{"customer_type": "P", "name": "臧秀英", "birth_date": "1974-07-01", '
+            '"id_type": "RESIDENT_ID", "id_number": "610324197407011565"}')
+    click.echo(f"demo API key (scopes {','.join(new.scopes)}): {new.key}")
+    click.echo(f"  curl -s -X POST http://{host}:{port}/api/v1/match-check "
+               f"-H 'X-API-Key: {new.key}' -H 'Content-Type: application/json' -d '{body}'")
 
 
 def _types(engine: Any, keys: Any) -> Any:

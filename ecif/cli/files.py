@@ -115,10 +115,14 @@ _model_dir_opt = click.option("--model-dir", type=click.Path(path_type=Path, fil
 @click.argument("files", nargs=-1, type=click.Path(path_type=Path))
 @click.option("--encoding", default="utf-8", show_default=True)
 @_model_dir_opt
+@click.option("--learn-from-decisions", "learn", is_flag=True, default=False,
+              help="On the store: use the live steward decisions as labels (m from "
+              "must-links, auto-merge threshold from cannot-links); opt-in, see "
+              "docs/engine.md 'Learning from stewards'.")
 @engine_options
 @command_errors
 def train(files: tuple[Path, ...], encoding: str, model_dir: Path | None,
-          engine_name: str | None, spark_master: str | None) -> None:
+          learn: bool, engine_name: str | None, spark_master: str | None) -> None:
     """Train the person and organisation models (no labels needed).
 
     Without FILES: on the store's own records (ECIF_DATABASE_URL), saved as new
@@ -131,13 +135,19 @@ def train(files: tuple[Path, ...], encoding: str, model_dir: Path | None,
         from ecif.training import train_store
 
         with store_engine() as engine:
-            for line in train_store(engine, engine_config(), progress=_say, spark=spark):
+            for line in train_store(engine, engine_config(), progress=_say, learn=learn,
+                                    spark=spark):
                 click.echo(line)
         click.echo(f"training took {time.perf_counter() - started:.1f}s")
         return
     from matching.engine.engines import open_backend
     from matching.engine.workflow import train_files
 
+    if learn:
+        from matching.exceptions import BadInput
+
+        raise BadInput("--learn-from-decisions learns from the store's decisions: "
+                       "give no FILES (or `ecif match --decisions` on files)")
     config = engine_config(model_dir)
     with open_backend(spark) as backend:
         models = train_files(list(files), config=config, config_dir=settings.config_dir,

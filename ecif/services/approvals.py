@@ -10,7 +10,7 @@ so the same checks apply to both.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -25,9 +25,10 @@ from ecif.services.policy import ReviewPolicy
 from matching.exceptions import BadInput, Conflict, Forbidden, NotFound
 from matching.vocabulary import Judgement, RequestStatus, StewardAction, TaskStatus
 from models.base import utcnow
-from models.task import ChangeRequest
+from models.task import ChangeRequest, ReviewTask
 
-__all__ = ["submit", "approve", "reject", "withdraw", "Submitted", "pending_for_task"]
+__all__ = ["submit", "submit_bulk", "approve", "reject", "withdraw", "Submitted",
+           "BulkOutcome", "pending_for_task", "BULK_ACTIONS", "MAX_BULK"]
 
 _MAX_REASON = 2000
 
@@ -155,7 +156,7 @@ def submit(conn: Connection, action: str, payload: dict[str, Any], *, actor: Act
     require_role(actor, WRITERS, "ask for changes")
     kind = _action(action)
     body = _normalise(conn, kind, payload)
-    reason = _reason(reason)
+    reason = _reason(reason, required=kind == StewardAction.FORCE_MERGE)
     _precheck(conn, kind, body)
     current = _fingerprint(conn, kind, body)
     if seen is not None and seen != current:
@@ -163,6 +164,9 @@ def submit(conn: Connection, action: str, payload: dict[str, Any], *, actor: Act
                        "another steward acted); reload it and decide again")
     if not policy.needs_approval(kind):
         result = _apply(conn, kind, body, actor, config_dir, reason=reason)
+        audit(conn, actor, "change_applied", "steward_action", kind,
+              after={"action": kind, "payload": body, "result": result.as_dict()},
+              reason=reason, task_id=body.get("task_id"))
         return Submitted(kind, None, result)
     request_id = conn.execute(insert(ChangeRequest).values(
         action=kind, status=RequestStatus.PENDING, payload=body, task_id=body.get("task_id"),
@@ -171,8 +175,77 @@ def submit(conn: Connection, action: str, payload: dict[str, Any], *, actor: Act
     assert request_id is not None
     audit(conn, actor, "change_requested", "change_request", request_id[0],
           after={"action": kind, "payload": body, "status": RequestStatus.PENDING},
-          reason=reason)
+          reason=reason, task_id=body.get("task_id"))
     return Submitted(kind, int(request_id[0]), None)
+
+
+#: Decisions a steward may apply to several tasks at once (批量处理).
+BULK_ACTIONS = (StewardAction.MERGE, StewardAction.NOT_DUPLICATE)
+#: At most this many tasks in one bulk decision.
+MAX_BULK = 500
+
+
+@dataclass
+class BulkOutcome:
+    """One bulk decision: per task, what became of it."""
+
+    action: str
+    done: dict[int, Submitted] = field(default_factory=dict)
+    refused: dict[int, str] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"action": self.action,
+                "applied": sorted(t for t, s in self.done.items() if not s.pending),
+                "pending": {str(t): s.request_id for t, s in sorted(self.done.items())
+                            if s.pending},
+                "refused": {str(t): why for t, why in sorted(self.refused.items())}}
+
+
+def submit_bulk(conn: Connection, action: str, task_ids: list[int], *, actor: Actor,
+                policy: ReviewPolicy, config_dir: Path, reason: str | None = None,
+                seen: dict[int, str] | None = None) -> BulkOutcome:
+    """One decision with one reason on several tasks of one kind (批量处理), each
+    through :func:`submit` (so through approval where configured). Each task is
+    its own savepoint: a task that changed meanwhile, or is waiting already, is
+    refused and named while the others go ahead. ``seen``: task id -> the
+    fingerprint the queue showed."""
+    require_role(actor, WRITERS, "decide review tasks")
+    kind = _action(action)
+    if kind not in BULK_ACTIONS:
+        raise BadInput(f"action {action!r}: in bulk only "
+                       + ", ".join(a.value for a in BULK_ACTIONS), {"action": "not in bulk"})
+    ids = sorted({int(t) for t in task_ids})
+    if not ids:
+        raise BadInput("choose at least one task", {"task_ids": "empty"})
+    if len(ids) > MAX_BULK:
+        raise BadInput(f"at most {MAX_BULK} tasks at once", {"task_ids": "too many"})
+    reason = _reason(reason, required=True)
+    found = {r.id: r for r in conn.execute(select(ReviewTask.id, ReviewTask.task_type)
+                                           .where(ReviewTask.id.in_(ids)))}
+    missing = [t for t in ids if t not in found]
+    if missing:
+        raise NotFound(f"review task {missing[0]}: no such task")
+    kinds = {found[t].task_type for t in ids}
+    if len(kinds) > 1:
+        raise BadInput("a bulk decision takes tasks of one kind, got "
+                       + ", ".join(sorted(kinds)), {"task_ids": "mixed task types"})
+    outcome = BulkOutcome(kind)
+    for task_id in ids:
+        payload: dict[str, Any] = {"task_id": task_id}
+        if kind == StewardAction.MERGE:
+            payload["records"] = []
+        savepoint = conn.begin_nested()
+        try:
+            outcome.done[task_id] = submit(conn, kind, payload, actor=actor, policy=policy,
+                                           config_dir=config_dir, reason=reason,
+                                           seen=(seen or {}).get(task_id))
+            savepoint.commit()
+        except (Conflict, BadInput, Forbidden) as exc:
+            savepoint.rollback()
+            outcome.refused[task_id] = str(exc)
+    audit(conn, actor, "bulk_decided", "review_task", f"{len(ids)} tasks",
+          after=outcome.as_dict(), reason=reason)
+    return outcome
 
 
 def _require_request(conn: Connection, request_id: int) -> Any:
@@ -211,7 +284,7 @@ def approve(conn: Connection, request_id: int, *, actor: Actor, config_dir: Path
     audit(conn, actor, "change_approved", "change_request", request_id,
           before={"status": RequestStatus.PENDING},
           after={"status": RequestStatus.APPROVED, "result": result.as_dict()},
-          requested_by=req.requested_by, note=note)
+          requested_by=req.requested_by, note=note, task_id=req.task_id)
     return result
 
 
@@ -227,7 +300,7 @@ def reject(conn: Connection, request_id: int, *, actor: Actor, reason: str) -> N
         decision_note=reason_text))
     audit(conn, actor, "change_rejected", "change_request", request_id,
           before={"status": RequestStatus.PENDING}, after={"status": RequestStatus.REJECTED},
-          reason=reason_text, requested_by=req.requested_by)
+          reason=reason_text, requested_by=req.requested_by, task_id=req.task_id)
 
 
 def withdraw(conn: Connection, request_id: int, *, actor: Actor) -> None:

@@ -17,7 +17,7 @@ from typing import Any
 import pandas as pd
 from sqlalchemy import Connection, or_, select, update
 
-from ecif.bulk import insert_rows, read_frame, table_of
+from ecif.bulk import in_batches, insert_rows, read_frame, table_of
 from ecif.services.audit import audit
 from ecif.services.base import WRITERS, Actor, require_role
 from ecif.services.policy import ReviewPolicy
@@ -28,7 +28,8 @@ from models.customer import Link
 from models.source_record import SourceRecord
 from models.task import ChangeRequest, ReviewTask, TaskComment, TaskMember
 
-__all__ = ["close_answered_tasks", "task_fingerprint", "claim", "release", "next_task",
+__all__ = ["refuse_held_by_other", "close_answered_tasks", "task_fingerprint", "claim",
+           "release", "next_task",
            "comment", "close_task", "require_task", "task_customers", "require_fresh",
            "add_members", "mark_unsure"]
 
@@ -83,6 +84,19 @@ def _open(task: Any) -> None:
 def _claim_holds(task: Any, policy: ReviewPolicy, now: Any) -> bool:
     return bool(task.locked_by) and task.locked_at is not None and \
         task.locked_at > now - timedelta(minutes=policy.claim_minutes)
+
+
+def refuse_held_by_other(conn: Connection, task_id: int, actor: Actor,
+                         policy: ReviewPolicy) -> None:
+    """Conflict when another person's claim on the task still holds (a decision on a
+    task someone else is working on is refused; an admin may override)."""
+    task = require_task(conn, task_id)
+    if actor.role == Role.ADMIN or actor.system:
+        return
+    if _claim_holds(task, policy, utcnow()) and task.locked_by != actor.name:
+        until = task.locked_at + timedelta(minutes=policy.claim_minutes)
+        raise Conflict(f"review task {task_id} is claimed by {task.locked_by} until "
+                       f"{until:%H:%M} UTC")
 
 
 def claim(conn: Connection, task_id: int, actor: Actor, policy: ReviewPolicy) -> None:
@@ -187,26 +201,34 @@ def close_task(conn: Connection, task_id: int, actor: Actor, reason: str) -> Non
           before={"status": task.status}, after={"status": TaskStatus.CLOSED}, reason=reason)
 
 
-def _open_members(conn: Connection) -> pd.DataFrame:
-    return read_frame(conn, select(TaskMember.task_id, TaskMember.record_id, Link.customer_no)
-                      .join(ReviewTask, ReviewTask.id == TaskMember.task_id)
-                      .join(Link, Link.record_id == TaskMember.record_id)
-                      .where(ReviewTask.status == TaskStatus.OPEN))
+def _open_members(conn: Connection, task_ids: list[int] | None = None) -> pd.DataFrame:
+    """Members of open tasks with their current customers and task types: every
+    open task, or only those of ``task_ids`` (read by key, not by scanning)."""
+    query = (select(TaskMember.task_id, TaskMember.record_id, Link.customer_no,
+                    ReviewTask.task_type)
+             .join(ReviewTask, ReviewTask.id == TaskMember.task_id)
+             .join(Link, Link.record_id == TaskMember.record_id)
+             .where(ReviewTask.status == TaskStatus.OPEN))
+    if task_ids is None:
+        return read_frame(conn, query)
+    parts = [read_frame(conn, query.where(TaskMember.task_id.in_(part)))
+             for part in in_batches(sorted(set(task_ids)))]
+    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(
+        columns=["task_id", "record_id", "customer_no", "task_type"])
 
 
 def close_answered_tasks(conn: Connection, run_id: int | None, by: Actor,
                          task_ids: list[int] | None = None) -> int:
     """Close open suspect tasks whose records all belong to one customer now (all
     open tasks, or those of ``task_ids``)."""
-    members = _open_members(conn)
-    if task_ids is not None:
-        members = members[members["task_id"].isin(task_ids)]
+    members = _open_members(conn, task_ids)
     if members.empty:
         return 0
-    kinds = read_frame(conn, select(ReviewTask.id.label("task_id"), ReviewTask.task_type)
-                       .where(ReviewTask.status == TaskStatus.OPEN))
     spread = members.groupby("task_id")["customer_no"].nunique()
-    identity = set(kinds.loc[kinds["task_type"].eq(TaskType.IDENTITY_CHANGE), "task_id"])
+    # an identity task asks about one customer, a QA task about a pair the machine may
+    # have merged: neither is answered by its records sharing a customer
+    identity = set(members.loc[members["task_type"].isin([TaskType.IDENTITY_CHANGE,
+                                                          TaskType.QA_SAMPLE]), "task_id"])
     answered = [int(t) for t in spread[spread < 2].index if t not in identity]
     if answered:
         reason = "records merged into one customer"

@@ -28,6 +28,14 @@ from splink.internals.splink_dataframe import SplinkDataFrame
 
 from matching.engine.backend import Backend
 from matching.engine.config import TypeConfig
+from matching.engine.labels import (
+    MIN_MUST_LINKS,
+    labelled_pairs,
+    labels_table,
+    m_shifts,
+    score_labelled,
+    thresholds_from_labels,
+)
 from matching.engine.portable import for_dialect
 from matching.engine.settings import (
     ORGANISATION_BLOCKING,
@@ -71,6 +79,11 @@ class TrainedModel:
             "splink": self.splink,
         }
 
+    def auto_merge(self, configured: float) -> float:
+        """The auto-merge threshold: the configured one, raised where steward
+        cannot-links asked for it (:mod:`matching.engine.labels`)."""
+        return max(configured, self.calibration.get("auto_merge", configured))
+
     def suspect(self, configured: float) -> float:
         """The suspect threshold: the configured one, lowered to the calibrated one."""
         return min(configured, self.calibration.get("suspect", configured))
@@ -101,9 +114,25 @@ def _version(customer_type: str, splink_dict: dict[str, Any]) -> str:
     return f"{_KIND[customer_type]}-{digest[:12]}"
 
 
+def _forget_term_frequencies(backend: Backend) -> None:
+    """Drop Splink's cached term-frequency tables of the backend: Splink caches them
+    by column name on the database API, so without this the organisation model
+    (``phone``, ``address``) was scored with the persons' tables."""
+    cache = backend.db_api._intermediate_table_cache
+    for key in [k for k in cache if str(k).startswith("__splink__df_tf_")]:
+        del cache[key]
+
+
 def train_model(backend: Backend, table: str, customer_type: str, cfg: TypeConfig,
-                *, calibrate_on_pairs: bool = True) -> TrainedModel:
+                *, calibrate_on_pairs: bool = True,
+                labels: tuple[Sequence[tuple[str, str]], Sequence[tuple[str, str]]] | None = None
+                ) -> TrainedModel:
     """Estimate the model on ``table`` (engine features of one customer type).
+
+    With ``labels`` (steward must-links, cannot-links as record-id pairs), learn
+    from them too (:mod:`matching.engine.labels`): m from the must-links when
+    there are enough, the auto-merge threshold from the cannot-links; the
+    report is the plan's ``labels`` entry.
 
     Raises :class:`~matching.exceptions.TrainingError` when the data holds too
     little to train on (the message says what was tried and what is held)."""
@@ -113,6 +142,7 @@ def train_model(backend: Backend, table: str, customer_type: str, cfg: TypeConfi
     plan = plan_training(backend, table, kind, tr,
                          settings_for(customer_type).create_settings_dict(dialect),
                          candidate_blocking(customer_type))
+    _forget_term_frequencies(backend)
     linker = Linker(backend.register(table), settings_for(customer_type, plan.used("blocking")),
                     log_level=_splink_level())
     linker.training.estimate_probability_two_random_records_match(
@@ -127,6 +157,24 @@ def train_model(backend: Backend, table: str, customer_type: str, cfg: TypeConfi
             block_on(*cols), estimate_without_term_frequencies=False,
             max_pairs=tr.em_max_pairs if big else None
         )
+    must: list[tuple[str, str]] = []
+    cannot: list[tuple[str, str]] = []
+    report: dict[str, Any] = {}
+    if labels is not None:
+        must = labelled_pairs(backend, table, labels[0])
+        cannot = labelled_pairs(backend, table, labels[1])
+        before = _stable(linker.misc.save_model_to_json())
+        if len(must) >= MIN_MUST_LINKS:
+            linker.training.estimate_m_from_pairwise_labels(
+                labels_table(backend, f"__ecif_must_{kind}", must))
+            why = ""
+        else:
+            why = (f"{len(must)} must-link(s) among the {kind}s, fewer than "
+                   f"{MIN_MUST_LINKS}")
+        after = _stable(linker.misc.save_model_to_json())
+        report = {"must_links": len(must), "cannot_links": len(cannot),
+                  "m_from_labels": not why, "why": why,
+                  "m_shifts": m_shifts(before, after) if not why else []}
     splink_dict = _stable(linker.misc.save_model_to_json())
     model = TrainedModel(
         customer_type=customer_type,
@@ -136,9 +184,22 @@ def train_model(backend: Backend, table: str, customer_type: str, cfg: TypeConfi
         splink=splink_dict,
         plan=plan.as_json(),
     )
-    if not calibrate_on_pairs:
-        return model
-    return replace(model, calibration=calibrate(backend, table, model, cfg))
+    calibration: dict[str, float] = {}
+    if calibrate_on_pairs:
+        calibration = calibrate(backend, table, model, cfg)
+    if labels is not None:
+        scored = score_labelled(linker, backend, f"__ecif_labelled_{kind}", [*must, *cannot])
+        auto, counts = thresholds_from_labels(
+            scored, cannot, must, auto_merge=cfg.auto_merge,
+            suspect=min(cfg.suspect, calibration.get("suspect", cfg.suspect)), guard=cfg.guard)
+        report |= {"auto_merge_before": cfg.auto_merge, "auto_merge_after": auto, **counts}
+        if auto != cfg.auto_merge:
+            calibration["auto_merge"] = auto
+        # the labels change the model: its version says so
+        model = replace(model, version=_version(customer_type, {**splink_dict,
+                                                                "ecif_labels": report}),
+                        plan={**model.plan, "labels": report})
+    return replace(model, calibration=calibration)
 
 
 def calibrate(backend: Backend, table: str, model: TrainedModel, cfg: TypeConfig
@@ -259,6 +320,7 @@ def predict_pairs(backend: Backend, table: str, model: TrainedModel,
     dialect = backend.db_api.sql_dialect.sql_dialect_str
     settings = for_dialect(model.splink, dialect)
     settings = focused(settings, focus) if focus else settings
+    _forget_term_frequencies(backend)
     linker = Linker(backend.register(table), settings, log_level=_splink_level())
     return linker.inference.predict(threshold_match_probability=threshold,
                                     warning_mode="never")

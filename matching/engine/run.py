@@ -154,7 +154,8 @@ def run_matching(backend: Backend, std_table: str, config: EngineConfig,
         timings[f"{ctype}_score"] = time.perf_counter() - t0
         frame = pairs.select(["unique_id_l", "unique_id_r", "match_probability"]).to_pandas()
         frame = frame.rename(columns={"match_probability": "score"})
-        is_auto = ((frame["score"] >= tcfg.auto_merge).to_numpy() & guard_holds(pairs, tcfg.guard)
+        auto_merge = model.auto_merge(tcfg.auto_merge)
+        is_auto = ((frame["score"] >= auto_merge).to_numpy() & guard_holds(pairs, tcfg.guard)
                    & branch_gate(pairs))
         auto = frame[is_auto].copy()
         auto["rule"], auto["tier"] = f"model:{model.version}", TIER_MODEL

@@ -38,6 +38,7 @@ from splink.blocking_analysis import count_comparisons_from_blocking_rules
 
 from matching.engine.backend import Backend
 from matching.engine.config import Training
+from matching.engine.labels import LabelReport
 from matching.exceptions import TrainingError
 
 __all__ = ["RuleCheck", "TrainingPlan", "plan_training", "comparison_columns", "fill_shares",
@@ -280,4 +281,6 @@ def report_lines(kind: str, plan: dict[str, Any], calibration: dict[str, float])
             f"estimated blocking recall {c.get('blocking_recall', 1):.4f}")
         lines.append(f"  calibrated suspect threshold {c.get('suspect', 0):.4f} (pairs below it "
                      f"hold the last matches the model expects)")
+    if plan.get("labels"):
+        lines += LabelReport(**plan["labels"]).lines(kind)
     return lines

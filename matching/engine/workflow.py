@@ -67,21 +67,24 @@ def load_sources(backend: Backend, files: Sequence[Path], workdir: Path, *,
 
 def train_files(files: Sequence[Path], *, config_dir: Path = DEFAULT_CONFIG_DIR,
                 encoding: str = "utf-8", config: EngineConfig | None = None,
-                backend: Backend | None = None) -> dict[str, TrainedModel]:
-    """Train both models on ``files`` and save them under the configured model_dir."""
+                backend: Backend | None = None, labels: Decisions | None = None
+                ) -> dict[str, TrainedModel]:
+    """Train both models on ``files`` and save them under the configured model_dir
+    (with ``labels``, learning from steward decisions too)."""
     config = config or load_engine_config(config_dir)
     db: Backend = backend or DuckDBBackend()
     with tempfile.TemporaryDirectory(prefix="ecif-train-") as tmp:
         load_sources(db, files, Path(tmp), encoding=encoding, config_dir=config_dir)
-        return train_table(db, STD_TABLE, config)
+        return train_table(db, STD_TABLE, config, labels=labels)
 
 
 def train_table(db: Backend, std_table: str, config: EngineConfig,
-                types: Sequence[str] = ("P", "G"), *, save: bool = True
-                ) -> dict[str, TrainedModel]:
+                types: Sequence[str] = ("P", "G"), *, save: bool = True,
+                labels: Decisions | None = None) -> dict[str, TrainedModel]:
     """Train the models of ``types`` on a backend table of standardised records;
     with ``save``, write them under the configured model_dir (the file workflows;
-    a store keeps its models as rows instead)."""
+    a store keeps its models as rows instead). With ``labels`` (steward
+    decisions), learn from them too (:mod:`matching.engine.labels`)."""
     models: dict[str, TrainedModel] = {}
     for ctype, table, sql in (("P", "persons", person_features_sql),
                               ("G", "organisations", organisation_features_sql)):
@@ -93,7 +96,9 @@ def train_table(db: Backend, std_table: str, config: EngineConfig,
             (log.warning if n else log.info)(
                 "%d %s records: too few to train on; model not updated", n, table)
             continue
-        model = train_model(db, table, ctype, config.for_type(ctype))
+        model = train_model(db, table, ctype, config.for_type(ctype),
+                            labels=None if labels is None
+                            else (labels.must_link, labels.cannot_link))
         if save:
             save_model(model, model_path(config.model_dir, ctype))
         models[ctype] = model

@@ -84,6 +84,10 @@ def _two_nights(tmp_path: Path, models: Path, spark: Any) -> dict[str, Any]:
     out["pairs"] = pd.read_sql(
         "SELECT run_id, left_key, right_key, customer_type, match_probability, decision, rule "
         "FROM match_pair ORDER BY run_id, left_key, right_key, rule", engine)
+    # the real-time API's index, built from the same night on either engine
+    out["block_keys"] = pd.read_sql("SELECT s.record_key, b.* FROM block_key b JOIN "
+                                    "source_record s ON s.id = b.record_id", engine)
+    out["term_frequency"] = pd.read_sql("SELECT * FROM term_frequency", engine)
     engine.dispose()
     return out
 
@@ -105,6 +109,12 @@ def test_sample_two_nights_same_on_spark_as_on_duckdb(spark: Any, sample_models:
                                   b.drop(columns="match_probability"))
     diff = (a["match_probability"].fillna(-1) - b["match_probability"].fillna(-1)).abs()
     assert diff.max() <= 1e-6
+    for name in ("block_keys", "term_frequency"):
+        x, y = duck[name], on_spark[name]
+        assert len(x) > 100
+        cols = list(x.columns)
+        pd.testing.assert_frame_equal(x.sort_values(cols).reset_index(drop=True),
+                                      y.sort_values(cols).reset_index(drop=True))
 
 
 def _all_pairs(backend: Any, ctype: str, model: Any) -> pd.DataFrame:

@@ -173,3 +173,16 @@ def test_no_change_is_made_while_the_batch_runs(orgs: Engine) -> None:
     with job_lock(orgs, "batch"), pytest.raises(Busy, match="batch"):
         with unit_of_work(orgs) as conn:
             tasks.claim(conn, task, STEWARD, ReviewPolicy())
+
+
+def test_a_decision_on_a_task_claimed_by_another_is_refused(orgs: Engine) -> None:
+    task = open_task(orgs)
+    with unit_of_work(orgs) as conn:
+        tasks.claim(conn, task, STEWARD, POLICY)
+    with unit_of_work(orgs) as conn, pytest.raises(Conflict, match="claimed by steward1"):
+        tasks.refuse_held_by_other(conn, task, STEWARD2, POLICY)
+    with unit_of_work(orgs) as conn:
+        tasks.refuse_held_by_other(conn, task, STEWARD, POLICY)  # the claimer may
+        conn.execute(update(ReviewTask).values(locked_at=utcnow() - timedelta(hours=1)))
+    with unit_of_work(orgs) as conn:
+        tasks.refuse_held_by_other(conn, task, STEWARD2, POLICY)  # the claim lapsed

@@ -1,0 +1,418 @@
+"""Match-check (实时客户识别): is this record an existing customer? Read-only.
+
+One definition of matching with the batch: the record goes through the same
+per-record standardisation and admission (:func:`standardise_record`); its
+candidates are the records sharing a blocking key of a rule the model scores
+with (indexed look-ups in ``block_key``); each pair is scored by the same
+trained model (:class:`matching.realtime.scorer.NativeModel`, equal to
+Splink's to 1e-6) with the term frequencies the batch counted; the batch's
+strong rules, guard, branch gate, exclusive attributes, steward cannot-links
+and thresholds decide, through the engine's own :func:`cluster_records`:
+
+- ``match``: a strong rule or the auto-merge tier joins the record to a
+  customer, as the batch would;
+- ``possible``: a candidate at or above the suspect threshold, a machine
+  merge a constraint refused, or (organisations) a weak rule;
+- ``new``: nothing of the above.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+from sqlalchemy import Connection, bindparam, select, text
+
+from matching.config import CodeMaps
+from matching.engine.cluster import RefusedReason, cluster_records
+from matching.engine.config import EngineConfig, TypeConfig
+from matching.engine.guard import guard_holds
+from matching.engine.model import model_from_json
+from matching.engine.run import TIER_MODEL, TIER_RULE, TIER_STEWARD, branch_gate
+from matching.realtime.blocking import block_keys, model_rules, rule_holds
+from matching.realtime.features import record_features
+from matching.realtime.scorer import NativeModel, Score
+from matching.standardise.columns import OUTPUT_COLUMNS
+from matching.vocabulary import Judgement
+from models.trained_model import TrainedModelVersion
+
+__all__ = ["Matcher", "MatchOutcome", "Candidate", "Decision", "STD_COLUMNS"]
+
+#: How long the loaded models and term-frequency totals are trusted.
+_CACHE_SECONDS = 5.0
+#: At most this many candidate records are scored (the largest block of the sample: 14).
+MAX_CANDIDATES = 2000
+#: Candidates shown in an answer.
+SHOWN = 10
+
+STD_COLUMNS = tuple(c for c in OUTPUT_COLUMNS if c not in ("issues",))
+
+
+class Decision:
+    MATCH = "match"
+    POSSIBLE = "possible"
+    NEW = "new"
+
+
+@dataclass
+class Candidate:
+    customer_no: str
+    record_key: str
+    score: Score
+    rule: str | None
+    tier: int  # 2 auto-merge tier, 1 suspect band, 0 below
+    features: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    def as_json(self) -> dict[str, Any]:
+        return {"customer_no": self.customer_no,
+                "match_probability": round(self.score.match_probability, 9),
+                "match_weight": round(self.score.match_weight, 4),
+                "rule": self.rule,
+                "explanation": [{"field": f, "level": lvl, "weight": round(w, 4)}
+                                for f, lvl, _, w in self.score.fields]}
+
+
+@dataclass
+class MatchOutcome:
+    decision: str
+    customer_no: str | None
+    match_probability: float
+    candidates: list[Candidate]
+    issues: list[str]
+    record: dict[str, str | None]
+    features: dict[str, Any] = field(default_factory=dict)
+    model_version: str | None = None
+    rule: str | None = None
+    #: every candidate record scored (``candidates`` keeps the best of each customer)
+    scored: list[Candidate] = field(default_factory=list)
+
+    def as_json(self) -> dict[str, Any]:
+        return {"decision": self.decision, "customer_no": self.customer_no,
+                "match_probability": round(self.match_probability, 9),
+                "candidates": [c.as_json() for c in self.candidates[:SHOWN]],
+                "issues": self.issues}
+
+
+@dataclass(frozen=True)
+class _Loaded:
+    version: str
+    native: NativeModel
+    rules: tuple[int, ...]
+    suspect: float
+    #: the model's auto-merge threshold (raised by learned cannot-links), as the batch's
+    auto_merge: float = 1.0
+
+
+class Matcher:
+    """Match-check over a store, with the active models and term-frequency totals
+    cached for a few seconds (a batch that changes them is seen at once after)."""
+
+    def __init__(self, config: EngineConfig, codes: CodeMaps) -> None:
+        self.config = config
+        self.codes = codes
+        self._lock = threading.Lock()
+        self._models: dict[str, _Loaded] = {}
+        self._totals: dict[tuple[str, str], int] = {}
+        self._loaded_at = -1e9
+
+    # --- caches ---------------------------------------------------------------------------
+
+    def _refresh(self, conn: Connection) -> None:
+        now = time.monotonic()
+        if now - self._loaded_at < _CACHE_SECONDS:
+            return
+        with self._lock:
+            if now - self._loaded_at < _CACHE_SECONDS:
+                return
+            active = conn.execute(select(TrainedModelVersion.customer_type,
+                                         TrainedModelVersion.version)
+                                  .where(TrainedModelVersion.active.is_(True))).all()
+            models = {}
+            for ctype, version in active:
+                have = self._models.get(ctype)
+                if have is not None and have.version == version:
+                    models[ctype] = have
+                    continue
+                body = conn.execute(select(TrainedModelVersion.body).where(
+                    TrainedModelVersion.customer_type == ctype,
+                    TrainedModelVersion.version == version)).scalar_one()
+                model = model_from_json(body, f"stored {ctype} model")
+                tcfg = self.config.for_type(ctype)
+                models[ctype] = _Loaded(version, NativeModel(model.splink),
+                                        model_rules(model.splink, ctype),
+                                        model.suspect(tcfg.suspect),
+                                        model.auto_merge(tcfg.auto_merge))
+            totals = conn.execute(text(
+                "SELECT customer_type, tf_column, count FROM term_frequency WHERE value = ''"
+            )).all()
+            self._models = models
+            self._totals = {(t, c): int(n) for t, c, n in totals}
+            self._loaded_at = time.monotonic()
+
+    # --- the check --------------------------------------------------------------------------
+
+    def features(self, conn: Connection, record: dict[str, str | None]) -> dict[str, Any]:
+        """The record's match columns (its branch state read from the store)."""
+        return record_features(record, self._branches(conn, [record]).get(
+            record.get("org_code") or "", (None, None)))
+
+    def check(self, conn: Connection, record: dict[str, str | None], *,
+              exclude_key: str | None = None) -> MatchOutcome:
+        """Match-check one standardised, admitted record (``record``: OUTPUT_COLUMNS)."""
+        self._refresh(conn)
+        ctype = record.get("customer_type") or "P"
+        issues = [i for i in (record.get("issues") or "").split(";") if i]
+        loaded = self._models.get(ctype)
+        tcfg = self.config.for_type(ctype)
+        features = self.features(conn, record)
+        empty = MatchOutcome(Decision.NEW, None, 0.0, [], issues, record, features)
+        if loaded is None:
+            return empty
+        cands = self._candidates(conn, ctype, features, loaded.rules, exclude_key)
+        if not cands:
+            return _weak(conn, empty, tcfg, features, ctype) if tcfg.weak_rules else empty
+        tf = self._tf(conn, ctype, [features, *[c for c, _ in cands]], loaded.native.tf_columns)
+        scores = loaded.native.score_many(features, [c for c, _ in cands], tf)
+        probs = np.array([s.match_probability for s in scores])
+        auto = (probs >= loaded.auto_merge) & _guard(scores, tcfg) & _gate(features, cands)
+        candidates = []
+        for (feat, no), score, is_auto in zip(cands, scores, auto, strict=True):
+            rule = _strong_rule(features, feat, tcfg)
+            tier = 2 if is_auto else (1 if score.match_probability >= loaded.suspect else 0)
+            candidates.append(Candidate(no, feat["unique_id"], score, rule, tier, feat))
+        outcome = MatchOutcome(Decision.NEW, None, float(probs.max()), [], issues, record,
+                               features, loaded.version)
+        self._decide(conn, outcome, features, candidates, ctype)
+        if outcome.decision == Decision.NEW and tcfg.weak_rules:
+            outcome = _weak(conn, outcome, tcfg, features, ctype)
+        outcome.candidates = _by_customer(candidates)
+        outcome.scored = candidates
+        return outcome
+
+    def _candidates(self, conn: Connection, ctype: str, features: dict[str, Any],
+                    rules: tuple[int, ...], exclude_key: str | None
+                    ) -> list[tuple[dict[str, Any], str]]:
+        keys = block_keys(features, ctype, rules)
+        if not keys:
+            return []
+        rows = conn.execute(_CANDIDATES, {"keys": keys, "ctype": ctype,
+                                          "limit": MAX_CANDIDATES}).mappings().all()
+        recs = [dict(r) for r in rows if r["record_key"] != exclude_key]
+        branches = self._branches(conn, recs) if ctype == "G" else {}
+        out = []
+        for r in recs:
+            feat = record_features(r, branches.get(r.get("org_code") or "", (None, None)))
+            if rule_holds(features, feat, ctype, rules):
+                out.append((feat, str(r["customer_no"])))
+        return out
+
+    def _branches(self, conn: Connection, recs: Sequence[Mapping[str, Any]]
+                  ) -> dict[str, tuple[str | None, str | None]]:
+        """(min, max) branch name over the store's organisations holding each code,
+        and over ``recs`` themselves (a record asked about counts as held)."""
+        codes = sorted({r["org_code"] for r in recs
+                        if r.get("customer_type") == "G" and r.get("org_code")})
+        if not codes:
+            return {}
+        rows = conn.execute(_BRANCHES, {"codes": codes}).all()
+        seen: dict[str, list[str]] = {c: [] for c in codes}
+        for code, lo, hi in rows:
+            seen[code].extend(v for v in (lo, hi) if v is not None)
+        for r in recs:
+            if r.get("org_code") in seen and r.get("org_branch"):
+                seen[r["org_code"]].append(r["org_branch"])
+        return {c: ((min(v), max(v)) if v else (None, None)) for c, v in seen.items()}
+
+    def _tf(self, conn: Connection, ctype: str, feats: Sequence[Mapping[str, Any]],
+            columns: tuple[str, ...]) -> Any:
+        values = sorted({f[c] for f in feats for c in columns if f.get(c) is not None})
+        counts: dict[tuple[str, str], int] = {}
+        if values:
+            for col, value, n in conn.execute(_TF, {"ctype": ctype, "values": values}):
+                counts[(col, value)] = int(n)
+        totals = self._totals
+
+        def tf(col: str, value: str | None) -> float | None:
+            if value is None:
+                return None
+            total = totals.get((ctype, col), 0)
+            if not total:
+                return None
+            return counts.get((col, value), 1) / total
+        return tf
+
+    def _decide(self, conn: Connection, outcome: MatchOutcome, features: dict[str, Any],
+                candidates: list[Candidate], ctype: str) -> None:
+        """The batch's clustering on the record, the customers it could join and their
+        records: a union with a customer is a match."""
+        joining = [c for c in candidates if c.rule or c.tier == 2]
+        suspects = [c for c in candidates if c.tier >= 1]
+        if joining:
+            nos = sorted({c.customer_no for c in joining})
+            members: list[dict[str, Any]] = [
+                dict(m) for m in conn.execute(_MEMBERS, {"nos": nos}).mappings().all()]
+            branches = self._branches(conn, [*members, outcome.record]) if ctype == "G" else {}
+            keys = [features["unique_id"]] + [m["record_key"] for m in members]
+            index = {k: i for i, k in enumerate(keys)}
+            left, right, score, tier = [], [], [], []
+            first: dict[str, int] = {}
+            for m in members:
+                i = index[m["record_key"]]
+                if m["customer_no"] in first:
+                    left.append(first[m["customer_no"]])
+                    right.append(i)
+                    score.append(1.0)
+                    tier.append(TIER_STEWARD)
+                else:
+                    first[m["customer_no"]] = i
+            edge_of = []
+            for c in joining:
+                left.append(0)
+                right.append(index[c.record_key])
+                score.append(1.0 if c.rule else c.score.match_probability)
+                tier.append(TIER_RULE if c.rule else TIER_MODEL)
+                edge_of.append(c)
+            recs: list[Mapping[str, Any]] = [outcome.record, *members]
+            excl_id, excl_branch, gender = [], [], []
+            for r in recs:
+                code = r.get("org_code") or ""
+                f = record_features(r, branches.get(code, (None, None)))
+                excl_id.append(f.get("resident_id") if ctype == "P" else f.get("org_code"))
+                excl_branch.append(f.get("branch_state") if ctype == "G" else None)
+                gender.append(f.get("gender") if ctype == "P" else None)
+            cannot = self._cannot_links(conn, keys, nos, members, index)
+            order = np.lexsort((np.array(right), np.array(left), np.array(tier)))
+            result = cluster_records(
+                len(keys), np.array(left, np.int64)[order], np.array(right, np.int64)[order],
+                np.array(score, float)[order], np.array(tier, np.int8)[order],
+                exclusive=[np.array([ctype] * len(keys), object),
+                           np.array(excl_id, object), np.array(excl_branch, object)],
+                exclusive_model=[np.array(gender, object)], cannot_link=cannot,
+                max_cluster_size=self.config.max_cluster_size)
+            n_members = len(left) - len(edge_of)
+            accepted = result.accepted[np.argsort(order)][n_members:]
+            reasons = result.refused_reason[np.argsort(order)][n_members:]
+            joined = [c for c, ok in zip(edge_of, accepted, strict=True) if ok]
+            if joined:
+                best = min(joined, key=lambda c: (0 if c.rule else 1,
+                                                  -c.score.match_probability))
+                outcome.decision = Decision.MATCH
+                outcome.customer_no = best.customer_no
+                outcome.match_probability = best.score.match_probability
+                outcome.rule = best.rule or f"model:{outcome.model_version}"
+                return
+            if any(r != RefusedReason.CANNOT_LINK for r in reasons):
+                outcome.decision = Decision.POSSIBLE
+                return
+        if suspects:
+            outcome.decision = Decision.POSSIBLE
+
+    def _cannot_links(self, conn: Connection, keys: list[str], nos: list[str],
+                      members: list[dict[str, Any]], index: dict[str, int]
+                      ) -> tuple[np.ndarray, np.ndarray] | None:
+        rows = conn.execute(_CANNOT, {"keys": keys, "nos": nos,
+                                      "judgement": Judgement.CANNOT_LINK}).all()
+        if not rows:
+            return None
+        first_of: dict[str, int] = {}
+        for m in members:
+            first_of.setdefault(m["customer_no"], index[m["record_key"]])
+        a, b = [], []
+        for left, right in rows:
+            i = index.get(left, first_of.get(left))
+            j = index.get(right, first_of.get(right))
+            if i is not None and j is not None:
+                a.append(i)
+                b.append(j)
+        if not a:
+            return None
+        return np.array(a, np.int64), np.array(b, np.int64)
+
+
+def _guard(scores: list[Score], tcfg: TypeConfig) -> np.ndarray:
+    names = [f for f, _, _, _ in scores[0].fields]
+    table = pa.table({f"mw_{n}": pa.array([s.weights()[n] for s in scores], pa.float64())
+                      for n in names})
+    return guard_holds(table, tcfg.guard)
+
+
+def _gate(features: Mapping[str, Any], cands: list[tuple[dict[str, Any], str]]) -> np.ndarray:
+    if features.get("customer_type") != "G":
+        return np.ones(len(cands), dtype=bool)
+    n = len(cands)
+    table = pa.table({
+        "branch_state_l": pa.array([features.get("branch_state")] * n, pa.string()),
+        "branch_state_r": pa.array([c.get("branch_state") for c, _ in cands], pa.string()),
+        "org_code_any_l": pa.array([features.get("org_code_any")] * n, pa.string()),
+        "org_code_any_r": pa.array([c.get("org_code_any") for c, _ in cands], pa.string()),
+    })
+    return branch_gate(table)
+
+
+def _strong_rule(left: Mapping[str, Any], right: Mapping[str, Any],
+                 tcfg: TypeConfig) -> str | None:
+    for rule in tcfg.strong_rules:
+        if all(left.get(c) is not None and left.get(c) == right.get(c) for c in rule.equal):
+            return rule.name
+    return None
+
+
+def _weak(conn: Connection, outcome: MatchOutcome, tcfg: TypeConfig,
+          features: Mapping[str, Any], ctype: str) -> MatchOutcome:
+    """Organisations: a weak rule (same core in one city, one landline, ...) with an
+    existing customer makes the record a question for a steward."""
+    for rule in tcfg.weak_rules:
+        values = {c: features.get(c) for c in rule.equal}
+        if any(v is None for v in values.values()) or not set(values) <= _STORED:
+            continue
+        where = " AND ".join(f"s.{c} = :{c}" for c in values)
+        found = conn.execute(text(
+            f"SELECT count(*) FROM source_record s JOIN link l ON l.record_id = s.id "
+            f"WHERE s.customer_type = :ctype AND {where}"), {**values, "ctype": ctype}).scalar()
+        if found and int(found) <= 20:
+            outcome.decision = Decision.POSSIBLE
+            return outcome
+    return outcome
+
+
+_STORED = frozenset(STD_COLUMNS)
+
+
+def _by_customer(candidates: list[Candidate]) -> list[Candidate]:
+    """The best candidate record of each customer, best first."""
+    best: dict[str, Candidate] = {}
+    for c in sorted(candidates, key=lambda c: (c.rule is None, -c.score.match_probability)):
+        best.setdefault(c.customer_no, c)
+    return list(best.values())
+
+
+_SELECT = ", ".join(f"s.{c}" for c in STD_COLUMNS)
+_CANDIDATES = text(
+    f"SELECT s.record_key, {_SELECT}, l.customer_no FROM source_record s "
+    "JOIN link l ON l.record_id = s.id "
+    "WHERE s.id IN (SELECT DISTINCT record_id FROM block_key WHERE key IN :keys) "
+    "AND s.customer_type = :ctype LIMIT :limit"
+).bindparams(bindparam("keys", expanding=True))
+_BRANCHES = text(
+    "SELECT org_code, min(org_branch), max(org_branch) FROM source_record "
+    "WHERE customer_type = 'G' AND org_code IN :codes GROUP BY org_code"
+).bindparams(bindparam("codes", expanding=True))
+_TF = text(
+    "SELECT tf_column, value, count FROM term_frequency "
+    "WHERE customer_type = :ctype AND value IN :values"
+).bindparams(bindparam("values", expanding=True))
+_MEMBERS = text(
+    f"SELECT s.record_key, {_SELECT}, l.customer_no FROM link l "
+    "JOIN source_record s ON s.id = l.record_id WHERE l.customer_no IN :nos "
+    "ORDER BY l.customer_no, s.record_key"
+).bindparams(bindparam("nos", expanding=True))
+_CANNOT = text(
+    "SELECT left_key, right_key FROM decision WHERE deleted_at IS NULL "
+    "AND judgement = :judgement AND (left_key IN :keys OR right_key IN :keys "
+    "OR left_key IN :nos OR right_key IN :nos)"
+).bindparams(bindparam("keys", expanding=True), bindparam("nos", expanding=True))

@@ -1,0 +1,263 @@
+"""Registration and update in real time (实时开户 / 客户信息的修改) through the API.
+
+``register``: the record is match-checked inside the write transaction and
+attached to the matched customer or given a new one (with a review task on
+``possible``); the source record, its link, its blocking keys, the golden
+record and an audit row are written together, through the same
+:func:`ecif.services.clusters.apply_clusters` as the batch and the stewards.
+Idempotent on the source key: the same identity again answers the same
+customer; another identity under the same key is a :class:`Conflict`.
+
+Two registrations of one person at once never make two customers: on
+PostgreSQL each takes a transaction advisory lock on every blocking key of
+its record (two records of one person share at least the key of the rule
+that pairs them), so the second waits, then finds the first; on SQLite the
+write transaction itself serialises writers (``BEGIN IMMEDIATE``).
+
+Each call is an ingest run of its own (``ingest_run``, source ``api:<key>``),
+so the next nightly batch has the record in scope like any file row and
+keeps its customer number (the record is already a member of it).
+
+``update``: a new version of a stored record, under ingest's rules (the
+newest ``updated_at`` wins, the replaced version kept); an identity change
+is matched again (``match`` elsewhere moves the record; a manually linked
+record gets an ``identity_change`` task instead).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from sqlalchemy import Connection, Engine, insert, select, update
+
+from ecif.ingest import std_version
+from ecif.ingest_prepare import IDENTITY_FIELDS, identity_keys
+from ecif.services.audit import audit
+from ecif.services.base import Actor, unit_of_work
+from ecif.services.clusters import EventInfo, apply_clusters
+from ecif.services.customers import records_of
+from ecif.services.feed import write_feed_for_events
+from ecif.services.golden import refresh_golden_of
+from ecif.services.matchcheck import Decision, Matcher, MatchOutcome
+from ecif.services.realtime_index import index_record
+from ecif.services.tasks import add_members
+from matching.exceptions import BadInput, Conflict, NotFound
+from matching.realtime.blocking import block_keys, text_key
+from matching.standardise.steps import utc_instant
+from matching.vocabulary import IngestStatus, LinkType, TaskStatus, TaskType
+from models.base import utcnow
+from models.customer import Link
+from models.event import MergeEvent
+from models.source_record import STD_FIELDS, IngestRun, SourceRecord, SourceRecordVersion
+from models.task import ReviewTask
+
+__all__ = ["Registered", "register", "update_record"]
+
+_MAX_TASK_CUSTOMERS = 12
+
+
+@dataclass
+class Registered:
+    customer_no: str
+    decision: str
+    task_id: int | None
+    created: bool  # a new customer was made (HTTP 201)
+    changed: bool = True  # update: False when the version was not newer
+
+    def as_json(self) -> dict[str, Any]:
+        return {"customer_no": self.customer_no, "decision": self.decision,
+                "task_id": self.task_id}
+
+
+def _identity(record: dict[str, str | None]) -> str:
+    frame = pd.DataFrame([{f: record.get(f) for f in IDENTITY_FIELDS}])
+    return str(identity_keys(frame).iloc[0])
+
+
+def _updated_key(record: dict[str, str | None]) -> str:
+    text = record.get("updated_at")
+    if not text:
+        return ""
+    return utc_instant(datetime.fromisoformat(text))
+
+
+def _lock(conn: Connection, outcome_features: dict[str, Any], ctype: str, source_key: str
+          ) -> None:
+    """PostgreSQL: transaction advisory locks on the record's blocking keys and
+    source key, in one order (no deadlock between two callers)."""
+    if conn.dialect.name != "postgresql":
+        return
+    keys = sorted({*block_keys(outcome_features, ctype), text_key(f"source\x1f{source_key}")})
+    for k in keys:
+        conn.exec_driver_sql("SELECT pg_advisory_xact_lock(%(k)s)", {"k": k})
+
+
+def _ingest_run(conn: Connection, actor: Actor, what: str) -> int:
+    return int(conn.execute(insert(IngestRun).values(
+        source=f"api:{actor}", status=IngestStatus.DONE, finished_at=utcnow(),
+        counts={what: 1}).returning(IngestRun.id)).scalar_one())
+
+
+def _open_task(conn: Connection, kind: str, ctype: str, record_ids: list[tuple[int, str]]
+               ) -> int:
+    now = utcnow()
+    task_id = int(conn.execute(insert(ReviewTask).values(
+        task_type=kind, status=TaskStatus.OPEN, customer_type=ctype, created_at=now,
+        updated_at=now).returning(ReviewTask.id)).scalar_one())
+    add_members(conn, [(task_id, rid, no) for rid, no in record_ids])
+    return task_id
+
+
+def _suspect_task(conn: Connection, outcome: MatchOutcome, record_id: int, customer_no: str,
+                  ctype: str) -> int | None:
+    others = [c.customer_no for c in outcome.candidates
+              if c.tier >= 1 and c.customer_no != customer_no][: _MAX_TASK_CUSTOMERS - 1]
+    if not others:
+        return None
+    members = records_of(conn, others)
+    rows = [(record_id, customer_no)] + [(int(r), str(n)) for r, n in
+                                          zip(members["record_id"], members["prior_no"],
+                                              strict=True)]
+    kind = TaskType.PERSON_SUSPECT if ctype == "P" else TaskType.ORG_SUSPECT_GROUP
+    return _open_task(conn, kind, ctype, rows)
+
+
+def _place(conn: Connection, record_id: int, record_key: str, ctype: str, identity: str,
+           outcome: MatchOutcome, actor: Actor, config_dir: Path,
+           current: str | None = None) -> tuple[str, bool]:
+    """Link the record as ``outcome`` says (to its customer, or to a new one); return
+    (customer number, created)."""
+    target = outcome.customer_no if outcome.decision == Decision.MATCH else None
+    touched = sorted({n for n in (target, current) if n})
+    plan = records_of(conn, touched) if touched else pd.DataFrame()
+    if len(plan):
+        plan = plan[plan["record_id"] != record_id]
+        plan = plan.assign(cluster=plan["prior_no"])
+    if target:
+        link, rule = ((LinkType.AUTO_RULE, outcome.rule) if outcome.rule
+                      and not outcome.rule.startswith("model:")
+                      else (LinkType.AUTO_MODEL, outcome.rule))
+        version = outcome.model_version if link == LinkType.AUTO_MODEL else None
+    else:
+        link, rule, version = LinkType.NEW, None, None
+    cluster = target or f"new:{record_key}"
+    row: dict[str, Any] = {"record_id": record_id, "record_key": record_key, "customer_type": ctype,
+           "identity_key": identity, "cluster": cluster,
+           "link_type": link, "rule": rule, "model_version": version,
+           "prior_no": current, "old_link_type": None, "old_identity": None,
+           "old_rule": None, "old_model_version": None}
+    plan = pd.concat([plan, pd.DataFrame([row])], ignore_index=True) if len(plan) \
+        else pd.DataFrame([row])
+    plan = plan.astype(object).where(plan.notna(), None)
+    applied = apply_clusters(conn, plan, None, info=EventInfo(created_by=str(actor)))
+    if applied.events:
+        write_feed_for_events(conn, MergeEvent.id.in_(applied.events))
+    number = applied.numbers[cluster]
+    refresh_golden_of(conn, sorted({number, *touched}), config_dir)
+    return number, target is None
+
+
+def register(engine: Engine, raw: dict[str, Any], record: dict[str, str | None],
+             matcher: Matcher, *,
+             actor: Actor, config_dir: Path) -> Registered:
+    """Register a standardised record (``api_input.parse_record(raw, ..., register=True)``)."""
+    system, cid = record["source_system"], record["source_customer_id"]
+    record_key = f"{system}:{cid}"
+    ctype = record.get("customer_type") or "P"
+    identity = _identity(record)
+    with unit_of_work(engine, "registering a customer") as conn:
+        features = matcher.features(conn, record)
+        _lock(conn, features, ctype, record_key)
+        existing = conn.execute(
+            select(SourceRecord.id, SourceRecord.identity_key, Link.customer_no)
+            .outerjoin(Link, Link.record_id == SourceRecord.id)
+            .where(SourceRecord.source_system == system,
+                   SourceRecord.source_customer_id == cid)).first()
+        if existing is not None:
+            if existing.identity_key != identity or existing.customer_no is None:
+                raise Conflict(f"{record_key} is registered already with other identity "
+                               "fields; send an update (PUT) instead")
+            return Registered(existing.customer_no, Decision.MATCH, None, False)
+        outcome = matcher.check(conn, record)
+        ingest_id = _ingest_run(conn, actor, "registered")
+        values = {f: record.get(f) for f in STD_FIELDS}
+        record_id = int(conn.execute(insert(SourceRecord).values(
+            record_key=record_key, source_system=system, source_customer_id=cid,
+            customer_type=ctype, updated_at=record.get("updated_at"),
+            updated_key=_updated_key(record), raw=dict(raw), version=1,
+            ingest_id=ingest_id, std_version=std_version(config_dir),
+            identity_key=identity, **values).returning(SourceRecord.id)).scalar_one())
+        number, created = _place(conn, record_id, record_key, ctype, identity, outcome,
+                                 actor, config_dir)
+        index_record(conn, record_id, outcome.features or features, ctype)
+        task_id = (_suspect_task(conn, outcome, record_id, number, ctype)
+                   if outcome.decision == Decision.POSSIBLE else None)
+        audit(conn, actor, "api_register", "source_record", record_key,
+              after={"customer_no": number, "decision": outcome.decision, "task_id": task_id})
+    return Registered(number, outcome.decision, task_id, created)
+
+
+def update_record(engine: Engine, raw: dict[str, Any], record: dict[str, str | None],
+                  matcher: Matcher, *,
+                  actor: Actor, config_dir: Path) -> Registered:
+    """A new version of a stored source record (``PUT``)."""
+    system, cid = record["source_system"], record["source_customer_id"]
+    record_key = f"{system}:{cid}"
+    ctype = record.get("customer_type") or "P"
+    identity = _identity(record)
+    with unit_of_work(engine, "updating a source record") as conn:
+        features = matcher.features(conn, record)
+        _lock(conn, features, ctype, record_key)
+        cur = conn.execute(
+            select(SourceRecord, Link.customer_no, Link.link_type,
+                   Link.identity_key.label("link_identity"))
+            .join(Link, Link.record_id == SourceRecord.id)
+            .where(SourceRecord.source_system == system,
+                   SourceRecord.source_customer_id == cid)).first()
+        if cur is None:
+            raise NotFound(f"no registered source record {record_key}")
+        if cur.customer_type != ctype:
+            raise BadInput("a record cannot change its customer type",
+                           fields={"customer_type": f"the record is {cur.customer_type}"})
+        key = _updated_key(record)
+        if key and cur.updated_key and key <= cur.updated_key:
+            return Registered(cur.customer_no, Decision.MATCH, None, False, changed=False)
+        ingest_id = _ingest_run(conn, actor, "updated")
+        conn.execute(insert(SourceRecordVersion).values(
+            record_id=cur.id, version=cur.version, updated_at=cur.updated_at, raw=cur.raw,
+            ingest_id=cur.ingest_id))
+        values = {f: record.get(f) for f in STD_FIELDS}
+        conn.execute(update(SourceRecord).where(SourceRecord.id == cur.id).values(
+            updated_at=record.get("updated_at"), updated_key=key, raw=dict(raw),
+            version=cur.version + 1, ingest_id=ingest_id, std_version=std_version(config_dir),
+            identity_key=identity, changed_at=utcnow(), **values))
+        number, decision, task_id = cur.customer_no, Decision.MATCH, None
+        if identity != cur.link_identity:
+            if cur.link_type == LinkType.MANUAL:
+                task_id = _open_task(conn, TaskType.IDENTITY_CHANGE, ctype,
+                                     [(cur.id, cur.customer_no)])
+                decision = Decision.POSSIBLE
+            else:
+                outcome = matcher.check(conn, record, exclude_key=record_key)
+                decision = outcome.decision
+                alone = len(records_of(conn, [cur.customer_no])) == 1
+                moves = (outcome.decision == Decision.MATCH
+                         and outcome.customer_no != cur.customer_no) or not alone
+                if moves:
+                    number, _ = _place(conn, cur.id, record_key, ctype, identity, outcome,
+                                       actor, config_dir, current=cur.customer_no)
+                else:
+                    conn.execute(update(Link).where(Link.record_id == cur.id)
+                                 .values(identity_key=identity))
+                if outcome.decision == Decision.POSSIBLE:
+                    task_id = _suspect_task(conn, outcome, cur.id, number, ctype)
+        refresh_golden_of(conn, [number], config_dir)
+        index_record(conn, cur.id, matcher.features(conn, record), ctype)
+        audit(conn, actor, "api_update", "source_record", record_key,
+              after={"customer_no": number, "decision": decision, "task_id": task_id,
+                     "version": cur.version + 1})
+    return Registered(number, decision, task_id, False)
