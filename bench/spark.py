@@ -128,6 +128,7 @@ def main() -> None:
     parser.add_argument("--data-root", type=Path, default=Path("data/out/bench-spark"))
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
+    logging.getLogger("splink").setLevel(logging.ERROR)
     print(f"machine: {machine()}; Spark {args.master}, driver memory {args.driver_memory}, "
           "lineage broken to Parquet", flush=True)
     settings = SparkSettings(master=args.master, driver_memory=args.driver_memory,
