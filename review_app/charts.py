@@ -38,7 +38,7 @@ def bar_chart(points: list[tuple[str, float]], *, width: float = 640, height: fl
     show."""
     pad_top, pad_bottom, pad_left = 10.0, 22.0, 36.0
     plot_h = height - pad_top - pad_bottom
-    plot_w = width - pad_left - 4
+    plot_w = width - pad_left - 28  # room for the last tick label
     values = [v for _, v in points] + list(line or [])
     top = max([1.0, *values])
     n = max(len(points), 1)

@@ -21,9 +21,12 @@ from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_wtf.csrf import CSRFProtect
 
+from review_app import ratelimit  # noqa: F401  (registers the lazymemory:// store)
+
 __all__ = ["limiter", "csrf", "login_manager", "init_app"]
 
-limiter = Limiter(key_func=get_remote_address, storage_uri="memory://",
+# in memory, without the per-increment timer thread of limits' own (review_app.ratelimit)
+limiter = Limiter(key_func=get_remote_address, storage_uri="lazymemory://",
                   headers_enabled=True, default_limits=[])
 csrf = CSRFProtect()
 login_manager = LoginManager()

@@ -45,6 +45,18 @@ def test_demo_runs_from_the_installed_wheel(installed: Path, tmp_path: Path) -> 
     assert run.returncode == 0, run.stderr[-2000:]
     assert "night day_002" in run.stdout and "precision" in run.stdout
     assert (tmp_path / "ecif-data" / "out" / "demo.db").exists()  # the data dir is here
+    import sqlite3
+
+    with sqlite3.connect(tmp_path / "ecif-data" / "out" / "demo.db") as db:  # contract §5
+        users = db.execute("SELECT username, role FROM app_user ORDER BY username").fetchall()
+    assert users == [("admin1", "admin"), ("approver1", "approver"), ("steward1", "steward"),
+                     ("viewer1", "viewer")]
+    pages = subprocess.run([str(installed / "bin" / "python"), "-c",
+                            "import review_app, pathlib; p = pathlib.Path(review_app.__file__)"
+                            ".parent; print((p / 'templates/queue/task.html').exists(), "
+                            "(p / 'static/app.js').exists())"],
+                           cwd=tmp_path, env=env, capture_output=True, text=True)
+    assert pages.stdout.split() == ["True", "True"], pages.stderr  # templates ship in the wheel
     where = subprocess.run([str(installed / "bin" / "python"), "-c",
                             "import ecif, matching.config as c; print(ecif.__file__); "
                             "print(c.DEFAULT_CONFIG_DIR)"],

@@ -16,6 +16,8 @@ steward and a merge made by the batch leave the same rows.
 | ``approvals`` | a steward's change waiting for a second person (maker-checker) |
 | ``model_registry`` | trained models as versioned rows of their store |
 | ``retention`` | what ``match_pair`` keeps |
+| ``users`` | accounts of the review app (hashed passwords), logins |
+| ``queue`` | what the queue and the task page read (no writes) |
 
 Service functions take a ``Connection`` inside a transaction the caller
 opened with :func:`ecif.services.base.unit_of_work` (or the batch stage's own),

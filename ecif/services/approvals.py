@@ -236,6 +236,7 @@ def submit_bulk(conn: Connection, action: str, task_ids: list[int], *, actor: Ac
             payload["records"] = []
         savepoint = conn.begin_nested()
         try:
+            tasks.refuse_held_by_other(conn, task_id, actor, policy)
             outcome.done[task_id] = submit(conn, kind, payload, actor=actor, policy=policy,
                                            config_dir=config_dir, reason=reason,
                                            seen=(seen or {}).get(task_id))

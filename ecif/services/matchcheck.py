@@ -31,7 +31,7 @@ from sqlalchemy import Connection, bindparam, select, text
 from matching.config import CodeMaps
 from matching.engine.cluster import RefusedReason, cluster_records
 from matching.engine.config import EngineConfig, TypeConfig
-from matching.engine.guard import guard_holds
+from matching.engine.guard import guard_holds_on
 from matching.engine.model import model_from_json
 from matching.engine.run import TIER_MODEL, TIER_RULE, TIER_STEWARD, branch_gate
 from matching.realtime.blocking import block_keys, model_rules, rule_holds
@@ -290,9 +290,9 @@ class Matcher:
             result = cluster_records(
                 len(keys), np.array(left, np.int64)[order], np.array(right, np.int64)[order],
                 np.array(score, float)[order], np.array(tier, np.int8)[order],
-                exclusive=[np.array([ctype] * len(keys), object),
-                           np.array(excl_id, object), np.array(excl_branch, object)],
-                exclusive_model=[np.array(gender, object)], cannot_link=cannot,
+                exclusive=[np.zeros(len(keys), np.int64), _int_codes(excl_id),
+                           _int_codes(excl_branch)],
+                exclusive_model=[_int_codes(gender)], cannot_link=cannot,
                 max_cluster_size=self.config.max_cluster_size)
             n_members = len(left) - len(edge_of)
             accepted = result.accepted[np.argsort(order)][n_members:]
@@ -336,9 +336,16 @@ class Matcher:
 
 def _guard(scores: list[Score], tcfg: TypeConfig) -> np.ndarray:
     names = [f for f, _, _, _ in scores[0].fields]
-    table = pa.table({f"mw_{n}": pa.array([s.weights()[n] for s in scores], pa.float64())
-                      for n in names})
-    return guard_holds(table, tcfg.guard)
+    weights = {n: np.array([s.fields[i][3] for s in scores], dtype=float)
+               for i, n in enumerate(names)}
+    return guard_holds_on(weights, len(scores), tcfg.guard)
+
+
+def _int_codes(values: list[Any]) -> np.ndarray:
+    """Integer codes (-1 for no value) for cluster_records' exclusive attributes."""
+    seen: dict[Any, int] = {}
+    return np.array([-1 if v is None or v == "" else seen.setdefault(v, len(seen))
+                     for v in values], dtype=np.int64)
 
 
 def _gate(features: Mapping[str, Any], cands: list[tuple[dict[str, Any], str]]) -> np.ndarray:

@@ -40,7 +40,7 @@ from dataclasses import dataclass
 import numpy as np
 import pyarrow as pa
 
-__all__ = ["Guard", "field_weights", "guard_holds"]
+__all__ = ["Guard", "field_weights", "guard_holds", "guard_holds_on"]
 
 
 @dataclass(frozen=True)
@@ -82,10 +82,16 @@ def _floats(pairs: pa.Table, col: str) -> np.ndarray:
 def guard_holds(pairs: pa.Table, guard: Guard | None) -> np.ndarray:
     """True where the pair shows the evidence :class:`Guard` asks for (everywhere
     when ``guard`` is None)."""
-    n = pairs.num_rows
+    if guard is None:
+        return np.ones(pairs.num_rows, dtype=bool)
+    return guard_holds_on(field_weights(pairs), pairs.num_rows, guard)
+
+
+def guard_holds_on(weights: dict[str, np.ndarray], n: int, guard: Guard | None) -> np.ndarray:
+    """:func:`guard_holds` on per-comparison weights (with their term-frequency
+    adjustment, 0 where NULL) of ``n`` pairs: the real-time API's entry."""
     if guard is None:
         return np.ones(n, dtype=bool)
-    weights = field_weights(pairs)
     veto = np.zeros(n, dtype=bool)
     independent = np.zeros(n, dtype=np.int64)
     shared = np.zeros(n, dtype=bool)

@@ -129,6 +129,8 @@ class LoginForm(FlaskForm):
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit(LOGIN_LIMIT, methods=["POST"])
 def login() -> ResponseReturnValue:
+    if request.method == "GET" and current_user.is_authenticated:
+        return redirect(url_for("queue.tasks"))
     form = LoginForm()
     status, failed = 200, False
     if form.validate_on_submit():

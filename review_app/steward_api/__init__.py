@@ -114,9 +114,11 @@ def _submitted(done: approvals.Submitted) -> ResponseReturnValue:
                 "result": done.result.as_dict()})
 
 
-def _submit(action: StewardAction, payload: dict[str, Any], body: dict[str, Any]
-            ) -> ResponseReturnValue:
+def _submit(action: StewardAction, payload: dict[str, Any], body: dict[str, Any],
+            task_id: int | None = None) -> ResponseReturnValue:
     with unit_of_work(get_engine(), "a steward's change") as conn:
+        if task_id is not None:  # not on a task another person is working on
+            tasks.refuse_held_by_other(conn, task_id, current_actor(), policy())
         done = approvals.submit(conn, action, payload, actor=current_actor(), policy=policy(),
                                 config_dir=config_dir(), reason=_text(body, "reason"),
                                 seen=_text(body, "seen"))
@@ -199,12 +201,13 @@ def task_decide(task_id: int) -> ResponseReturnValue:
     if action == "unsure":
         with unit_of_work(get_engine(), "a review decision") as conn:
             tasks.require_fresh(conn, task_id, _text(body, "seen"))
+            tasks.refuse_held_by_other(conn, task_id, current_actor(), policy())
             tasks.mark_unsure(conn, task_id, current_actor(), _text(body, "comment") or "")
         return _ok({"status": "applied", "action": "unsure", "task_id": task_id})
     payload: dict[str, Any] = {"task_id": task_id}
     if action == StewardAction.MERGE:
         payload["records"] = _strings(body, "records")
-    return _submit(StewardAction(action), payload, body)
+    return _submit(StewardAction(action), payload, body, task_id=task_id)
 
 
 @bp.post("/tasks/bulk")

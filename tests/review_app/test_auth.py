@@ -147,3 +147,9 @@ def test_login_is_rate_limited(app: Flask) -> None:
     codes = [login(client, "steward1", "demo-wrong").status_code for _ in range(11)]
     assert codes[:10] == [401] * 10
     assert codes[10] == 429
+
+
+def test_the_login_page_sends_a_logged_in_user_to_the_queue(app: Flask) -> None:
+    client = logged_in(app, "viewer1")
+    answer = client.get("/login")
+    assert answer.status_code == 302 and answer.headers["Location"] == "/tasks"

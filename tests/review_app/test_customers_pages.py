@@ -1,11 +1,17 @@
-"""The customer page, search and force-merge, split, rollback, approvals, bulk and
-the overview, through the Flask test client on a demo-like store (SQLite and
-PostgreSQL): what a steward and an approver do, what a viewer may see, and
-untrusted names shown as text."""
+"""The customer page, search and force-merge, split, rollback, approvals, bulk, the
+overview and the stewards' JSON API, through the Flask test client on a
+demo-like store of this module's own (SQLite and PostgreSQL): what a steward
+and an approver do, what a viewer may see, untrusted names shown as text; and
+one real browser (Chromium) against `ecif serve` on the same store."""
 
 from __future__ import annotations
 
 import html
+import os
+import subprocess
+import sys
+import time
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -15,9 +21,13 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from ecif.ingest import ingest_files
+from ecif.services.base import Actor, unit_of_work
+from ecif.services.users import create_user
+from matching.vocabulary import Role
 from tests.conftest import drop_pg_database, fresh_pg_database
-from tests.review_app.conftest import build_demo_store, csrf_of, logged_in, post, store_query
-from tests.store.helpers import batch, person, rid, write_csv
+from tests.review_app.conftest import SAMPLE, USERS, csrf_of, logged_in, post, store_query
+from tests.review_app.test_browser import _chromium, _free_port
+from tests.store.helpers import batch, person, query, rid, write_csv
 
 XSS = "<img src=x onerror=alert(1)>"
 XSS_ID = rid("11010119800101123")
@@ -28,18 +38,22 @@ def xss_store(request: pytest.FixtureRequest, sample_models: Path,
               tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A demo store of this module's own (its tests change it), plus two records with
     an attacker's name, address and e-mail."""
-    from models.db import make_engine
+    from models.db import init_db, make_engine
 
     path = write_csv(tmp_path_factory.mktemp("xss") / "xss.csv", [
         person("CORE", "X1", XSS, XSS_ID, mobile="13812345678", address=XSS),
         person("CLAIM", "X2", XSS, XSS_ID, email=f"a{XSS}@x.cn")])
 
-    def build(url: str) -> None:
-        build_demo_store(url, sample_models)
+    def build(url: str) -> None:  # the demo store, the two records in its one batch
         engine = make_engine(url)
         try:
-            ingest_files(engine, [path], workers=1)
+            init_db(engine)
+            ingest_files(engine, [SAMPLE, path], workers=1)
             batch(engine, sample_models)
+            with unit_of_work(engine) as conn:
+                for name, role in USERS.items():
+                    create_user(conn, name, role, f"demo-{name}",
+                                actor=Actor("test", Role.ADMIN, system=True))
         finally:
             engine.dispose()
 
@@ -266,3 +280,101 @@ def test_steward_api(web: Flask) -> None:
     stale = _api(steward, "POST", f"/api/v1/steward/events/{event['id']}/rollback",
                  {"reason": "x", "seen": "stale"}, token)
     assert stale.status_code == 409
+
+
+@pytest.fixture
+def served(xss_store: str) -> Iterator[str]:
+    port = _free_port()
+    env = {**os.environ, "ECIF_DATABASE_URL": xss_store, "ECIF_SECRET_KEY": "browser-test"}
+    proc = subprocess.Popen([sys.executable, "-m", "ecif.cli", "serve", "--port", str(port)],
+                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(150):
+            try:
+                with urllib.request.urlopen(base + "/healthz", timeout=1):
+                    break
+            except OSError:
+                assert proc.poll() is None, "the server died"
+                time.sleep(0.2)
+        yield base
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+def _q(url: str, sql: str, params: dict[str, Any] | None = None) -> Any:
+    from models.db import make_engine
+
+    engine = make_engine(url)
+    try:
+        return query(engine, sql, params)
+    finally:
+        engine.dispose()
+
+
+def _browser_login(browser: Any, base: str, name: str) -> Any:
+    page = browser.new_context(locale="zh-CN").new_page()
+    page.goto(base + "/login")
+    page.fill("input[name=username]", name)
+    page.fill("input[name=password]", f"demo-{name}")
+    page.keyboard.press("Enter")
+    page.wait_for_url(base + "/tasks")
+    return page
+
+
+def test_in_a_browser_search_force_merge_approve_customer_page_split(
+        served: str, xss_store: str) -> None:
+    """Chromium against `ecif serve`: search, force-merge, approve, the customer page, split."""
+    from playwright.sync_api import expect, sync_playwright
+
+    singles = _q(xss_store, "SELECT customer_no FROM customer WHERE status = 'active' AND "
+                            "records = 1 AND customer_type = 'P' ORDER BY customer_no")
+    a, b = singles["customer_no"].iloc[0], singles["customer_no"].iloc[1]
+    prefix = os.path.commonprefix([a, b])
+    multi = _q(xss_store, "SELECT customer_no FROM customer WHERE status = 'active' AND "
+                          "records >= 2 AND customer_no NOT IN (SELECT customer_no FROM "
+                          "merge_event WHERE created_by <> 'batch') ORDER BY customer_no"
+               )["customer_no"].iloc[0]
+    chromium = _chromium()
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(chromium), headless=True,
+                                    args=["--no-sandbox"])
+        try:
+            steward = _browser_login(browser, served, "steward1")
+            steward.click("text=客户查询")
+            steward.fill("input[name=q]", prefix)
+            steward.click("[data-action=search]")
+            for no in (a, b):
+                steward.check(f"[data-customer-no='{no}'] input[name=customers]")
+            steward.fill("#force-merge-form input[name=reason]", "电话核实为同一人")
+            steward.click("[data-action=force-merge]")
+            steward.wait_for_url(served + "/approvals")
+            expect(steward.locator(".flash-success")).to_contain_text("等待审核员批准")
+
+            approver = _browser_login(browser, served, "approver1")
+            approver.goto(served + "/approvals")
+            approver.locator("[data-action=approve]").first.click()
+            expect(approver.locator("#customer-no")).to_be_visible()
+            survivor = approver.locator("#customer-no").inner_text()
+            assert survivor in (a, b)
+            expect(approver.locator("#records [data-record-key]")).to_have_count(2)
+            expect(approver.locator("#history")).to_contain_text("人工归并")
+
+            steward.goto(f"{served}/customers/{multi}")
+            steward.locator("#records input[name=records]").last.check()
+            steward.fill("#split-form input[name=reason]", "理赔系统错录证件号")
+            steward.click("[data-action=split]")
+            expect(steward.locator(".flash-success")).to_contain_text("等待审核员批准")
+            approver.goto(f"{served}/customers/{multi}")
+            approver.click("#pending [data-action=approve]")
+            expect(approver.locator("#manual-override")).to_be_visible()
+            expect(approver.locator("#flags")).to_contain_text("steward1")
+        finally:
+            browser.close()
+    links = _q(xss_store, "SELECT count(DISTINCT customer_no) AS n FROM customer WHERE "
+                          "customer_no IN (:a, :b) AND status = 'active'", {"a": a, "b": b})
+    assert links["n"].iloc[0] == 1
+    split = _q(xss_store, "SELECT created_by, approved_by, before FROM merge_event WHERE "
+                          "event_type = 'manual_split' ORDER BY id DESC").iloc[0].tolist()
+    assert split[:2] == ["steward1", "approver1"] and multi in split[2]  # the newest

@@ -48,7 +48,7 @@ def _approve(store: Engine, request_id: int | None, who: Actor = APPROVER) -> An
         return approvals.approve(conn, request_id, actor=who, config_dir=CONFIG)
 
 
-def test_search_by_name_id_mobile_and_number(people: Engine) -> None:
+def test_search_by_name_id_mobile_and_number_and_the_customer_view(people: Engine) -> None:
     of = customer_of(people)
     zhang, u1, w1 = of("CORE:C1"), of("UW:U1"), of("WEB:W1")
     with people.connect() as conn:
@@ -73,6 +73,7 @@ def test_search_by_name_id_mobile_and_number(people: Engine) -> None:
             search.search_customers(conn, "  ")
         with pytest.raises(BadInput, match="field"):
             search.search_customers(conn, "王", field_name="address")
+    _customer_view_masks_pii_and_keeps_the_trail(people)  # on the same store
 
 
 def test_force_merge_split_rollback_through_approval_and_a_later_batch(
@@ -151,9 +152,37 @@ def test_force_merge_split_rollback_through_approval_and_a_later_batch(
     with people.connect() as conn:
         assert not customer_view(conn, zhang, pii=True).manual_override
     _ok(people)
+    _audit_export_holds_every_step(people, tmp_path)
 
 
-def test_customer_view_masks_pii_and_keeps_the_trail(people: Engine) -> None:
+def _audit_export_holds_every_step(store: Engine, tmp_path: Path) -> None:
+    """`ecif export audit --since TS --out F`: who asked, who approved, what changed."""
+    import pandas as pd
+    from click.testing import CliRunner
+
+    from ecif.cli import main
+
+    out = tmp_path / "audit.csv"
+    url = store.url.render_as_string(hide_password=False)
+    result = CliRunner().invoke(main, ["export", "audit", "--since", "2000-01-01", "--out",
+                                       str(out)], env={"ECIF_DATABASE_URL": url})
+    assert result.exit_code == 0, result.output
+    rows = pd.read_csv(out, dtype=str, keep_default_na=False)
+    assert list(rows.columns) == ["audit_id", "at", "actor", "action", "object_type",
+                                  "object_id", "before", "after", "detail"]
+    asked = rows[rows["action"].eq("change_requested")]
+    assert asked["actor"].tolist() == ["steward1", "steward2", "steward1", "steward1"]
+    assert "force_merge" in asked["after"].iloc[0] and "电话核实为同一人" in asked["detail"].iloc[0]
+    approved = rows[rows["action"].eq("change_approved")]
+    assert approved["actor"].tolist() == ["approver1"] * 4
+    changes = rows[rows["action"].isin(["customers_merged", "customer_split",
+                                        "event_rolled_back"])]
+    assert changes["action"].tolist() == ["customers_merged", "customer_split",
+                                          "event_rolled_back", "event_rolled_back"]
+    assert all(changes["before"].str.len() > 2) and all(changes["after"].str.len() > 2)
+
+
+def _customer_view_masks_pii_and_keeps_the_trail(people: Engine) -> None:
     of = customer_of(people)
     zhang = of("CORE:C1")
     with people.connect() as conn:
@@ -197,6 +226,15 @@ def test_bulk_decision_goes_through_approval_and_names_what_it_refused(
         with pytest.raises(NotFound):
             approvals.submit_bulk(conn, StewardAction.MERGE, [*task_ids, 999], actor=STEWARD,
                                   policy=POLICY, config_dir=CONFIG, reason="x")
+    # a task another steward is working on is refused, and nothing else is done
+    from ecif.services import tasks
+
+    with unit_of_work(store) as conn:
+        tasks.claim(conn, task_ids[1], STEWARD2, POLICY)
+        held = approvals.submit_bulk(conn, StewardAction.MERGE, [task_ids[1]], actor=STEWARD,
+                                     policy=POLICY, config_dir=CONFIG, reason="x")
+        assert "claimed by steward2" in held.refused[task_ids[1]] and not held.done
+        tasks.release(conn, task_ids[1], STEWARD2)
     # the first task is already waiting: it is refused, the second goes ahead
     with unit_of_work(store) as conn:
         approvals.submit(conn, StewardAction.MERGE, {"task_id": task_ids[0]}, actor=STEWARD2,
