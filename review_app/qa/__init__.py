@@ -7,13 +7,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from flask import Blueprint, render_template, request
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import login_required
 
+from ecif.services import qa as qa_service
+from ecif.services.base import unit_of_work
 from ecif.services.qa import qa_report
-from matching.exceptions import NotFound
-from review_app.db import read_conn
+from ecif.services.tasks import require_fresh
+from matching.exceptions import BadInput, Conflict, Forbidden, NotFound
+from matching.vocabulary import Role
+from review_app.auth import current_actor, roles_required
+from review_app.db import get_engine, read_conn
 
 __all__ = ["bp", "interval_rows"]
 
@@ -62,3 +67,21 @@ def report_page() -> ResponseReturnValue:
     rows = interval_rows(report.strata)
     return render_template("qa/report.html", report=report, rows=rows, left=_LEFT,
                            plot=_PLOT, height=40.0 + _ROW * len(rows))
+
+
+@bp.post("/qa/tasks/<int:task_id>/answer", endpoint="answer")
+@roles_required(Role.STEWARD, Role.APPROVER, Role.ADMIN)
+def answer(task_id: int) -> ResponseReturnValue:
+    """A QA task's answer: the two records are (not) one customer — a decision."""
+    same = request.form.get("same")
+    try:
+        if same not in ("1", "0"):
+            raise BadInput("answer: expected same=1 or same=0", {"same": "missing"})
+        with unit_of_work(get_engine(), "a QA answer") as conn:
+            require_fresh(conn, task_id, request.form.get("seen") or None)
+            qa_service.answer(conn, task_id, same == "1", actor=current_actor())
+    except (BadInput, Conflict, NotFound, Forbidden) as exc:
+        flash(f"未执行：{exc}", "error")
+    else:
+        flash("已记录抽检答复：" + ("同一客户" if same == "1" else "不同客户") + "。", "success")
+    return redirect(url_for("queue.task", task_id=task_id), 303)

@@ -4,6 +4,7 @@ count); and a store without a sample says how to make one."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 from pathlib import Path
 
@@ -16,9 +17,9 @@ from ecif.services import qa
 from ecif.services.base import BATCH, Actor, unit_of_work
 from ecif.services.users import create_user
 from matching.engine.config import load_engine_config
-from matching.vocabulary import Role
+from matching.vocabulary import Judgement, Role, TaskStatus
 from review_app.qa import interval_rows
-from tests.review_app.conftest import logged_in
+from tests.review_app.conftest import csrf_of, logged_in
 from tests.services.conftest import STEWARD
 from tests.store.helpers import batch, query
 
@@ -59,6 +60,26 @@ def test_qa_page_without_and_with_a_sample(qa_app) -> None:  # type: ignore[no-u
     for s in got.strata:
         assert page.count(f'data-stratum="{s["stratum"]}"') == 2  # chart row, table row
     assert "尚无答复" in page and page.count('class="series2"') == 1  # one stratum answered
+
+    # the task page answers a QA task: a decision on its pair, the task closed
+    second = query(store, "SELECT task_id, left_key, right_key FROM qa_pair ORDER BY id"
+                   ).iloc[1]
+    task_page = client.get(f"/tasks/{int(second['task_id'])}").get_data(as_text=True)
+    assert 'data-action="qa-same"' in task_page and 'data-action="qa-different"' in task_page
+    assert 'data-action="merge"' not in task_page
+    seen = re.search(r'name="seen" value="([^"]+)"', task_page)
+    assert seen
+    done = client.post(f"/qa/tasks/{int(second['task_id'])}/answer",
+                       data={"csrf_token": csrf_of(task_page), "seen": seen.group(1),
+                             "same": "0"})
+    assert done.status_code == 303
+    decision = query(store, "SELECT judgement, left_key, right_key, created_by FROM decision "
+                            "WHERE task_id = :t", {"t": int(second["task_id"])})
+    assert decision.values.tolist() == [[Judgement.CANNOT_LINK, second["left_key"],
+                                         second["right_key"], "steward1"]]
+    status = query(store, "SELECT status FROM review_task WHERE id = :t",
+                   {"t": int(second["task_id"])})["status"].iloc[0]
+    assert status == TaskStatus.CLOSED
 
 
 def test_interval_rows_put_the_interval_on_a_zero_to_one_scale() -> None:
