@@ -263,7 +263,8 @@ def _bench(kind: str, store_rows: Path, held: list[dict[str, str]], args: argpar
         ok = res["status"].isin([200, 201])
         print(f"  {kind}: {len(res):,} requests in {elapsed:.0f}s = {len(res) / elapsed:,.0f} "
               f"requests/s with {args.clients} clients, {args.threads} server threads; "
-              f"errors {int((~ok).sum())}; server peak RSS {peak[0] / 2**20:.0f} MiB")
+              f"errors {int((~ok).sum())} {res.loc[~ok, 'status'].value_counts().to_dict()}; "
+              f"server peak RSS {peak[0] / 2**20:.0f} MiB")
         for call, part in res.groupby("call"):
             ms = part["s"].to_numpy() * 1000
             decisions = part.loc[part["decision"] != "", "decision"].value_counts().to_dict()
