@@ -30,6 +30,7 @@ from matching.engine.backend import Backend
 from matching.engine.config import TypeConfig
 from matching.engine.labels import (
     MIN_MUST_LINKS,
+    kept_apart,
     labelled_pairs,
     labels_table,
     m_shifts,
@@ -189,10 +190,12 @@ def train_model(backend: Backend, table: str, customer_type: str, cfg: TypeConfi
         calibration = calibrate(backend, table, model, cfg)
     if labels is not None:
         scored = score_labelled(linker, backend, f"__ecif_labelled_{kind}", [*must, *cannot])
+        apart = kept_apart(backend, table, customer_type, cannot)
         auto, counts = thresholds_from_labels(
-            scored, cannot, must, auto_merge=cfg.auto_merge,
+            scored, [p for p in cannot if p not in apart], must, auto_merge=cfg.auto_merge,
             suspect=min(cfg.suspect, calibration.get("suspect", cfg.suspect)), guard=cfg.guard)
-        report |= {"auto_merge_before": cfg.auto_merge, "auto_merge_after": auto, **counts}
+        report |= {"auto_merge_before": cfg.auto_merge, "auto_merge_after": auto, **counts,
+                   "cannot_kept_apart": len(apart)}
         if auto != cfg.auto_merge:
             calibration["auto_merge"] = auto
         # the labels change the model: its version says so
