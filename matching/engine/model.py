@@ -37,6 +37,7 @@ from matching.engine.labels import (
     score_labelled,
     thresholds_from_labels,
 )
+from matching.engine.portable import for_dialect
 from matching.engine.settings import (
     ORGANISATION_BLOCKING,
     PERSON_BLOCKING,
@@ -229,9 +230,9 @@ def calibrate(backend: Backend, table: str, model: TrainedModel, cfg: TypeConfig
     """
     chosen = [r["blocking_rule"] for r in model.splink["blocking_rules_to_generate_predictions"]]
     probes, share = probe_rules(backend, table, model.plan, cfg.training)
-    splink = copy.deepcopy(model.splink)
+    splink = for_dialect(copy.deepcopy(model.splink), backend.db_api.sql_dialect.sql_dialect_str)
     splink["blocking_rules_to_generate_predictions"] = [
-        *model.splink["blocking_rules_to_generate_predictions"],
+        *splink["blocking_rules_to_generate_predictions"],
         *({"blocking_rule": sql, "sql_dialect": backend.db_api.sql_dialect.sql_dialect_str}
           for sql in probes)]
     # pairs under 0.0001 add nothing to the sums below (a million of them: 100)
@@ -272,8 +273,9 @@ def _round(value: Any) -> Any:
 def _stable(splink_dict: dict[str, Any]) -> dict[str, Any]:
     """The model without run noise: no random linker id, and parameters rounded to
     10 significant digits, since DuckDB's parallel sums differ in the last bits
-    between runs. Same data and seed, same model, same version."""
-    out = _round(dict(splink_dict))
+    between runs. Same data and seed, same model, same version. Saved in DuckDB's
+    SQL dialect whichever engine trained it (:mod:`matching.engine.portable`)."""
+    out = _round(for_dialect(dict(splink_dict), "duckdb"))
     out.pop("linker_uid", None)
     return out
 
@@ -326,7 +328,9 @@ def predict_pairs(backend: Backend, table: str, model: TrainedModel,
     """Score the candidate pairs of ``table`` with ``model``; keep those at or above
     ``threshold``, with every per-comparison match weight for the explanation.
     With ``focus``, only pairs touching a record whose ``focus`` column is 1."""
-    settings = focused(model.splink, focus) if focus else model.splink
+    dialect = backend.db_api.sql_dialect.sql_dialect_str
+    settings = for_dialect(model.splink, dialect)
+    settings = focused(settings, focus) if focus else settings
     _forget_term_frequencies(backend)
     linker = Linker(backend.register(table), settings, log_level=_splink_level())
     return linker.inference.predict(threshold_match_probability=threshold,
