@@ -10,7 +10,7 @@ from contextlib import ExitStack
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Connection, Engine
+from sqlalchemy import Connection, Engine, select
 
 from ecif.services.base import BATCH, unit_of_work
 from ecif.services.decisions import live_decisions
@@ -23,13 +23,15 @@ from matching.engine.run import Decisions
 from matching.engine.training import report_lines
 from matching.engine.workflow import train_table
 from matching.exceptions import BadInput
-from matching.vocabulary import Judgement
+from matching.vocabulary import DecisionScope, EventType, Judgement
 from models.db import require_current_schema
+from models.decision import Decision
+from models.event import MergeEvent
 
 if TYPE_CHECKING:
     from matching.engine.spark import SparkSettings
 
-__all__ = ["train_store", "store_labels"]
+__all__ = ["train_store", "store_labels", "over_merged"]
 
 
 def store_labels(conn: Connection) -> Decisions:
@@ -40,6 +42,19 @@ def store_labels(conn: Connection) -> Decisions:
     return Decisions(
         must_link=tuple((a, b) for a, b, j in pairs if j == Judgement.MUST_LINK),
         cannot_link=tuple((a, b) for a, b, j in pairs if j == Judgement.CANNOT_LINK))
+
+
+def over_merged(conn: Connection) -> list[tuple[str, str]]:
+    """Live record-scope cannot-links written by a split or a rollback: pairs the
+    machine (or someone) had put together and a steward took apart."""
+    rows = conn.execute(select(Decision.left_key, Decision.right_key)
+                        .join(MergeEvent, MergeEvent.id == Decision.event_id)
+                        .where(Decision.deleted_at.is_(None),
+                               Decision.judgement == Judgement.CANNOT_LINK,
+                               Decision.scope == DecisionScope.RECORD,
+                               MergeEvent.event_type.in_([EventType.MANUAL_SPLIT,
+                                                          EventType.ROLLBACK]))).all()
+    return [(r.left_key, r.right_key) for r in rows]
 
 
 def train_store(engine: Engine, config: EngineConfig,
@@ -55,6 +70,7 @@ def train_store(engine: Engine, config: EngineConfig,
         with engine.connect() as conn:
             total = load_records(conn, db)
             labels = store_labels(conn)
+            split = over_merged(conn)
         if total == 0:
             raise BadInput("the store holds no records to train on; run `ecif ingest` first")
         if progress:
@@ -66,7 +82,7 @@ def train_store(engine: Engine, config: EngineConfig,
                                                         focus_records=total))
             export_records(db, train_db, Path(spark.staging_dir or tmp))
         models = train_table(train_db, STD_TABLE, config, save=False,
-                             labels=labels if learn else None)
+                             labels=labels if learn else None, over_merged=split)
     if not models:
         raise BadInput(f"the store's {total} records are too few to train on")
     with unit_of_work(engine, "saving trained models") as conn:

@@ -63,7 +63,11 @@ def match_stage(ctx: BatchContext) -> dict[str, Any]:
         focus_n = int(read_frame(conn, f"SELECT count(*) AS n FROM source_record "
                                        f"WHERE {ctx.in_scope()}")["n"].iloc[0])
         decided = _decided_since_last_run(conn, ctx.run_id)
-    if focus_n == 0 and not decided:
+        # a store upgraded to the API's index (0005_api) gets it from its next batch
+        unindexed = index_is_empty(conn) and conn.execute(
+            select(SourceRecord.id).join(Link, Link.record_id == SourceRecord.id).limit(1)
+        ).first() is not None
+    if focus_n == 0 and not decided and not unindexed:
         with ctx.engine.begin() as conn:
             ctx.complete(conn, BatchStage.MATCH, {"records_in_scope": 0})
         return {"records_in_scope": 0}

@@ -14,7 +14,8 @@ they are not. Training uses them in two ways (``ecif train
 - **thresholds from labels**: every labelled pair is scored with the trained
   model; a cannot-link that would auto-merge (at or above the auto-merge
   threshold, and the guard holds, and no exclusive attribute — two valid IDs,
-  the gender, the branch state — keeps the pair apart anyway) raises the
+  the gender, the branch state — keeps the pair apart anyway; on a store,
+  only cannot-links that undid a merge: a split or a rollback) raises the
   model's auto-merge threshold to one bit above it, up to ``MAX_AUTO_MERGE``.
   Cannot-links stay decisions: the batch refuses any union across one
   whatever the model says.
@@ -67,6 +68,8 @@ class LabelReport:
     must_below_suspect: int = 0
     #: cannot-links an exclusive attribute keeps apart anyway (not counted above)
     cannot_kept_apart: int = 0
+    #: cannot-links on pairs the machine had left apart (a not-duplicate): not counted
+    cannot_not_merged: int = 0
 
     def as_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -91,6 +94,9 @@ class LabelReport:
         else:
             out.append(f"  auto-merge threshold {self.auto_merge_before:.6g} unchanged: no "
                        f"labelled cannot-link would auto-merge")
+        if self.cannot_not_merged:
+            out.append(f"  {self.cannot_not_merged} cannot-link(s) on pairs the machine had "
+                       f"left apart (not-duplicate answers): not counted")
         if self.cannot_kept_apart:
             out.append(f"  {self.cannot_kept_apart} cannot-link(s) kept apart anyway by an "
                        f"exclusive attribute (IDs, gender, branch state): not counted")

@@ -126,14 +126,17 @@ def _forget_term_frequencies(backend: Backend) -> None:
 
 def train_model(backend: Backend, table: str, customer_type: str, cfg: TypeConfig,
                 *, calibrate_on_pairs: bool = True,
-                labels: tuple[Sequence[tuple[str, str]], Sequence[tuple[str, str]]] | None = None
-                ) -> TrainedModel:
+                labels: tuple[Sequence[tuple[str, str]], Sequence[tuple[str, str]]] | None = None,
+                over_merged: Sequence[tuple[str, str]] | None = None) -> TrainedModel:
     """Estimate the model on ``table`` (engine features of one customer type).
 
     With ``labels`` (steward must-links, cannot-links as record-id pairs), learn
     from them too (:mod:`matching.engine.labels`): m from the must-links when
     there are enough, the auto-merge threshold from the cannot-links; the
-    report is the plan's ``labels`` entry.
+    report is the plan's ``labels`` entry. ``over_merged``: the cannot-links that
+    undid a merge (a split, a rollback) — only these may move the auto-merge
+    threshold (None: every cannot-link may; a not-duplicate on a review task is
+    a pair the machine had already left apart).
 
     Raises :class:`~matching.exceptions.TrainingError` when the data holds too
     little to train on (the message says what was tried and what is held)."""
@@ -191,11 +194,16 @@ def train_model(backend: Backend, table: str, customer_type: str, cfg: TypeConfi
     if labels is not None:
         scored = score_labelled(linker, backend, f"__ecif_labelled_{kind}", [*must, *cannot])
         apart = kept_apart(backend, table, customer_type, cannot)
+        merged = None if over_merged is None else {(min(a, b), max(a, b))
+                                                   for a, b in over_merged}
+        counting = [p for p in cannot if p not in apart and (merged is None or p in merged)]
         auto, counts = thresholds_from_labels(
-            scored, [p for p in cannot if p not in apart], must, auto_merge=cfg.auto_merge,
+            scored, counting, must, auto_merge=cfg.auto_merge,
             suspect=min(cfg.suspect, calibration.get("suspect", cfg.suspect)), guard=cfg.guard)
         report |= {"auto_merge_before": cfg.auto_merge, "auto_merge_after": auto, **counts,
-                   "cannot_kept_apart": len(apart)}
+                   "cannot_kept_apart": len(apart),
+                   "cannot_not_merged": 0 if merged is None else
+                   len([p for p in cannot if p not in apart and p not in merged])}
         if auto != cfg.auto_merge:
             calibration["auto_merge"] = auto
         # the labels change the model: its version says so
