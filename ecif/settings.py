@@ -9,6 +9,8 @@
 | ``ECIF_SECRET_KEY`` | the web app's session key (a random one per start when unset) |
 | ``ECIF_ENGINE`` | ``duckdb``; ``spark`` runs the match stage on Spark (docs/spark.md) |
 | ``ECIF_SPARK_MASTER`` | ``local[2]``; a cluster URL (``yarn``, ``k8s://...``) in production |
+| ``ECIF_SPARK_STAGING`` | records handed to Spark (Parquet), read by the executors; a temp dir |
+| ``ECIF_SPARK_CHECKPOINT_DIR`` | Splink's tables on Spark (``hdfs:///...``); a temp dir |
 """
 
 from __future__ import annotations
@@ -39,6 +41,8 @@ class Settings:
     workers: int
     engine: str = "duckdb"
     spark_master: str = "local[2]"
+    spark_staging: str | None = None
+    spark_checkpoint_dir: str | None = None
 
 
 def load_settings(env: dict[str, str] | None = None) -> Settings:
@@ -54,6 +58,8 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         workers=max(1, workers),
         engine=(env.get("ECIF_ENGINE") or "duckdb").strip().lower(),
         spark_master=env.get("ECIF_SPARK_MASTER") or "local[2]",
+        spark_staging=env.get("ECIF_SPARK_STAGING") or None,
+        spark_checkpoint_dir=env.get("ECIF_SPARK_CHECKPOINT_DIR") or None,
     )
 
 

@@ -107,7 +107,9 @@ def spark_choice(engine_name: str | None, spark_master: str | None) -> Any:
 
     settings = load_settings()
     choice = engine_settings(engine_name or settings.engine,
-                             spark_master or settings.spark_master)
+                             spark_master or settings.spark_master,
+                             staging_dir=settings.spark_staging,
+                             checkpoint_dir=settings.spark_checkpoint_dir)
     if choice is not None:  # fail before any work, with what to install
         check_pyspark()
         check_java()

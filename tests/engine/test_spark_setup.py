@@ -51,6 +51,10 @@ def test_engine_from_settings() -> None:
     assert engine_settings("duckdb") is None
     chosen = engine_settings(s.engine, s.spark_master)
     assert chosen is not None and chosen.master == "yarn"
+    s = load_settings({"ECIF_SPARK_STAGING": "/mnt/shared/ecif",
+                       "ECIF_SPARK_CHECKPOINT_DIR": "hdfs:///tmp/ecif"})
+    assert (s.spark_staging, s.spark_checkpoint_dir) == ("/mnt/shared/ecif", "hdfs:///tmp/ecif")
+    assert load_settings({}).spark_staging is None
     with pytest.raises(BadInput, match="flink"):
         engine_settings("flink")
 
