@@ -216,6 +216,25 @@ def _peer(engine: Any, rows: list[dict[str, str]], n: int) -> str:
             f"= {ss / ns:.0f}x slower; largest probability difference {worst:.1e}")
 
 
+def _report(kind: str, label: str, load: _Load, elapsed: float, cpu: float) -> None:
+    """One phase: requests/s, per call p50/p99 and decisions, errors (400: a body the
+    admission rejects, as it should), the server's CPU ms per request (warm-up
+    included in the CPU, so slightly high)."""
+    res = pd.DataFrame(load.results, columns=["call", "s", "status", "decision"])
+    rejected = res["status"].eq(400)
+    errors = ~res["status"].isin([200, 201, 400])
+    n = len(res)
+    print(f"  {kind}, {label}: {n:,} requests in {elapsed:.0f}s = {n / elapsed:,.0f}/s; "
+          f"errors {int(errors.sum())} {res.loc[errors, 'status'].value_counts().to_dict()}, "
+          f"rejected bodies {int(rejected.sum())}; server CPU {cpu / max(n, 1) * 1000:.1f} ms "
+          f"per request")
+    for call, part in res.groupby("call"):
+        ms = part["s"].to_numpy() * 1000
+        decisions = part.loc[part["decision"] != "", "decision"].value_counts().to_dict()
+        print(f"    {call}: {len(part):,} calls, p50 {np.percentile(ms, 50):.1f} ms, "
+              f"p99 {np.percentile(ms, 99):.1f} ms; {decisions}")
+
+
 def _bench(kind: str, store_rows: Path, held: list[dict[str, str]], args: argparse.Namespace,
            work: Path) -> None:
     pg_name = None
@@ -254,22 +273,22 @@ def _bench(kind: str, store_rows: Path, held: list[dict[str, str]], args: argpar
 
         sampler = threading.Thread(target=sample, daemon=True)
         sampler.start()
-        load = _Load(port, key, held, args.seconds, args.clients, args.register_share)
-        elapsed = load.run()
+        phases = [("match-check alone, 1 client", 1, 0.0, args.seconds / 2),
+                  (f"match-check alone, {args.clients} clients", args.clients, 0.0,
+                   args.seconds / 2),
+                  (f"mix with {args.register_share:.0%} registrations, {args.clients} clients",
+                   args.clients, args.register_share, args.seconds)]
+        for label, clients, share, seconds in phases:
+            cpu0 = sum(proc.cpu_times()[:2])
+            load = _Load(port, key, held, seconds, clients, share)
+            elapsed = load.run(warmup=3.0)
+            cpu = sum(proc.cpu_times()[:2]) - cpu0
+            _report(kind, label, load, elapsed, cpu)
         stop.set()
         server.terminate()
         server.wait(10)
-        res = pd.DataFrame(load.results, columns=["call", "s", "status", "decision"])
-        ok = res["status"].isin([200, 201])
-        print(f"  {kind}: {len(res):,} requests in {elapsed:.0f}s = {len(res) / elapsed:,.0f} "
-              f"requests/s with {args.clients} clients, {args.threads} server threads; "
-              f"errors {int((~ok).sum())}; server peak RSS {peak[0] / 2**20:.0f} MiB")
-        for call, part in res.groupby("call"):
-            ms = part["s"].to_numpy() * 1000
-            decisions = part.loc[part["decision"] != "", "decision"].value_counts().to_dict()
-            print(f"    {call}: {len(part):,} calls, p50 {np.percentile(ms, 50):.1f} ms, "
-                  f"p99 {np.percentile(ms, 99):.1f} ms, {len(part) / elapsed:,.0f}/s; "
-                  f"{decisions}")
+        print(f"  {kind}: server peak RSS {peak[0] / 2**20:.0f} MiB; load average "
+              f"{os.getloadavg()[0]:.1f}")
         engine.dispose()
     finally:
         if pg_name:

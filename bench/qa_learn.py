@@ -142,7 +142,10 @@ def run_one(name: str, raw: Path, truth: pd.DataFrame, work: Path, args: argpars
     labels = _labels(res_a, entity, args.labels, args.seed)
     t_a = time.perf_counter() - t0
     t0 = time.perf_counter()
-    models_b = train_table(db, STD_TABLE, config, save=False, labels=labels)
+    # the review band's cannot-links are not-duplicate answers: pairs the machine had
+    # left apart, which on a store (ecif train) do not move the threshold
+    models_b = train_table(db, STD_TABLE, config, save=False, labels=labels,
+                           over_merged=[] if args.store_rule else None)
     t_b = time.perf_counter() - t0
     print(f"\n== {name}: {len(res_a.records):,} records; labels from a perfect steward on "
           f"{len(labels.must_link) + len(labels.cannot_link)} review-band pairs: "
@@ -175,6 +178,9 @@ def main() -> None:
     parser.add_argument("--reps", type=int, default=200)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--only", default="chinese,latin")
+    parser.add_argument("--any-cannot-link", dest="store_rule", action="store_false",
+                        help="Let every labelled cannot-link move the threshold (files' "
+                        "rule), not only those that undid a merge (the store's rule).")
     args = parser.parse_args()
     logging.getLogger("splink").setLevel(logging.ERROR)
     logging.getLogger("matching").setLevel(logging.ERROR)

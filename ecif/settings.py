@@ -7,6 +7,10 @@
 | ``ECIF_DATA_DIR`` | ``<repo>/data`` (installed: ``./ecif-data``): database, demo output |
 | ``ECIF_WORKERS`` | every core |
 | ``ECIF_SECRET_KEY`` | the web app's session key (a random one per start when unset) |
+| ``ECIF_ENGINE`` | ``duckdb``; ``spark`` runs the match stage on Spark (docs/spark.md) |
+| ``ECIF_SPARK_MASTER`` | ``local[2]``; a cluster URL (``yarn``, ``k8s://...``) in production |
+| ``ECIF_SPARK_STAGING`` | records handed to Spark (Parquet), read by the executors; a temp dir |
+| ``ECIF_SPARK_CHECKPOINT_DIR`` | Splink's tables on Spark (``hdfs:///...``); a temp dir |
 """
 
 from __future__ import annotations
@@ -35,6 +39,10 @@ class Settings:
     config_dir: Path
     data_dir: Path
     workers: int
+    engine: str = "duckdb"
+    spark_master: str = "local[2]"
+    spark_staging: str | None = None
+    spark_checkpoint_dir: str | None = None
 
 
 def load_settings(env: dict[str, str] | None = None) -> Settings:
@@ -48,6 +56,10 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         config_dir=Path(env.get("ECIF_CONFIG_DIR") or DEFAULT_CONFIG_DIR),
         data_dir=data_dir,
         workers=max(1, workers),
+        engine=(env.get("ECIF_ENGINE") or "duckdb").strip().lower(),
+        spark_master=env.get("ECIF_SPARK_MASTER") or "local[2]",
+        spark_staging=env.get("ECIF_SPARK_STAGING") or None,
+        spark_checkpoint_dir=env.get("ECIF_SPARK_CHECKPOINT_DIR") or None,
     )
 
 

@@ -18,6 +18,7 @@ import subprocess
 import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from pathlib import Path
 
 import pandas as pd
 import pyarrow as pa
@@ -25,11 +26,11 @@ from sqlalchemy import Connection
 from sqlalchemy.engine import URL
 
 from ecif.bulk import read_chunks
-from matching.engine.backend import DuckDBBackend
+from matching.engine.backend import Backend, DuckDBBackend
 from matching.standardise.columns import OUTPUT_COLUMNS
 from models.db import StoreError
 
-__all__ = ["load_records", "STD_TABLE", "FOCUS"]
+__all__ = ["load_records", "export_records", "STD_TABLE", "FOCUS"]
 
 STD_TABLE = "std_records"
 #: 1 for a record in the run's scope (new or changed, or named by a decision)
@@ -69,6 +70,19 @@ def load_records(conn: Connection, db: DuckDBBackend, watermark_to: int | None =
                        "source_customer_id IN (SELECT k FROM _decided)")
         db.con.unregister("_decided")
     return int(db.con.execute(f"SELECT count(*) FROM {STD_TABLE}").fetchall()[0][0])
+
+
+def export_records(db: DuckDBBackend, target: Backend, staging: Path) -> Path:
+    """Hand ``STD_TABLE`` to another engine (Spark) as a Parquet file under
+    ``staging`` (a directory the engine's executors can read)."""
+    staging.mkdir(parents=True, exist_ok=True)
+    path = staging / f"{STD_TABLE}.parquet"
+    db.con.execute(f"COPY {STD_TABLE} TO '{path}' (FORMAT parquet)")
+    load = getattr(target, "load_parquet", None)
+    if load is None:
+        raise TypeError(f"{type(target).__name__} cannot read Parquet")
+    load(STD_TABLE, path)
+    return path
 
 
 def _columnar(url: URL) -> bool:

@@ -68,10 +68,11 @@ def _register_pages(app: Flask) -> None:
     from review_app.auth import bp as auth_bp
     from review_app.customers import bp as customers_bp
     from review_app.overview import bp as overview_bp
+    from review_app.qa import bp as qa_bp
     from review_app.queue import bp as queue_bp
     from review_app.steward_api import bp as steward_api_bp
 
-    for bp in (auth_bp, queue_bp, admin_bp, customers_bp, overview_bp, steward_api_bp):
+    for bp in (auth_bp, queue_bp, admin_bp, customers_bp, overview_bp, steward_api_bp, qa_bp):
         app.register_blueprint(bp)
     app.jinja_env.globals.update(
         role_names=display.ROLE_NAMES, task_type_names=display.TASK_TYPE_NAMES,

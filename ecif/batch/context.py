@@ -6,13 +6,16 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, Engine, select, update
 
 from ecif.faults import FAULT_ENV, fault_point
 from matching.engine.config import EngineConfig
 from models.batch import BatchRun
+
+if TYPE_CHECKING:
+    from matching.engine.spark import SparkSettings
 
 __all__ = ["BatchContext", "fault_point", "FAULT_ENV"]
 
@@ -26,6 +29,8 @@ class BatchContext:
     config: EngineConfig
     workers: int | None = None
     progress: Callable[[str], None] | None = None
+    #: the match stage's engine: None for DuckDB, else Spark (matching.engine.spark)
+    spark: SparkSettings | None = None
     started: float = field(default_factory=time.perf_counter)
 
     def say(self, message: str) -> None:

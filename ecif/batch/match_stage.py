@@ -4,9 +4,11 @@ Incremental: all standardised records are loaded into DuckDB (the engine
 needs them as candidates and for term frequencies), but only pairs touching
 a record in scope are generated and scored. Existing customers start joined
 (tier 0); a machine-linked record whose identity fields changed is detached
-and matched afresh. The outcome (the records of every cluster that changes,
-suspect groups, scored pairs) is written as this run's plan in one
-transaction, for the later stages and for a re-run after a crash.
+and matched afresh. With ``ECIF_ENGINE=spark`` (``ecif batch --engine spark``)
+the records go to Spark as Parquet and the rules and scoring run there
+(docs/spark.md); clustering and the store writes are the same. The outcome
+(the records of every cluster that changes, suspect groups, scored pairs) is
+written as this run's plan in one transaction, for the later stages and for a re-run after a crash.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from __future__ import annotations
 import logging
 import tempfile
 import time
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
@@ -27,8 +30,10 @@ from ecif.services.base import BATCH
 from ecif.services.decisions import live_decisions
 from ecif.services.model_registry import active_models, save_version
 from ecif.services.realtime_index import index_frames, index_is_empty, write_index
-from ecif.snapshot import FOCUS, STD_TABLE, load_records
-from matching.engine.backend import DuckDBBackend
+from ecif.snapshot import FOCUS, STD_TABLE, export_records, load_records
+from matching.engine.backend import Backend, DuckDBBackend
+from matching.engine.engines import open_backend
+from matching.engine.features import organisation_features_sql, person_features_sql
 from matching.engine.model import TrainedModel
 from matching.engine.run import MEMBER_RULE, Decisions, MatchResult, run_matching
 from matching.engine.workflow import train_table
@@ -58,11 +63,15 @@ def match_stage(ctx: BatchContext) -> dict[str, Any]:
         focus_n = int(read_frame(conn, f"SELECT count(*) AS n FROM source_record "
                                        f"WHERE {ctx.in_scope()}")["n"].iloc[0])
         decided = _decided_since_last_run(conn, ctx.run_id)
-    if focus_n == 0 and not decided:
+        # a store upgraded to the API's index (0005_api) gets it from its next batch
+        unindexed = index_is_empty(conn) and conn.execute(
+            select(SourceRecord.id).join(Link, Link.record_id == SourceRecord.id).limit(1)
+        ).first() is not None
+    if focus_n == 0 and not decided and not unindexed:
         with ctx.engine.begin() as conn:
             ctx.complete(conn, BatchStage.MATCH, {"records_in_scope": 0})
         return {"records_in_scope": 0}
-    with tempfile.TemporaryDirectory(prefix="ecif-batch-") as tmp:
+    with tempfile.TemporaryDirectory(prefix="ecif-batch-") as tmp, ExitStack() as stack:
         db = DuckDBBackend(temp_directory=Path(tmp))
         ctx.say(f"match: loading records ({focus_n} in scope)")
         t0 = time.perf_counter()
@@ -75,6 +84,14 @@ def match_stage(ctx: BatchContext) -> dict[str, Any]:
                 "FROM link l JOIN source_record s ON s.id = l.record_id"))
             decisions = live_decisions(conn)
             models = active_models(conn)
+        # the match itself runs on DuckDB or on Spark (ctx.spark); DuckDB keeps the
+        # store's records for what follows (record ids, which decisions apply)
+        match_db: Backend = db
+        if ctx.spark is not None:
+            ctx.say(f"match: on Spark ({ctx.spark.master})")
+            match_db = stack.enter_context(open_backend(
+                ctx.spark, records=total, focus_records=focus_n + len(decided)))
+            export_records(db, match_db, Path(ctx.spark.staging_dir or tmp))
         loaded_s = time.perf_counter() - t0
         changed = links["focus"].eq(1) & links["link_identity"].ne(links["identity_key"])
         detached = changed & links["link_type"].ne(LinkType.MANUAL)
@@ -88,13 +105,17 @@ def match_stage(ctx: BatchContext) -> dict[str, Any]:
         if missing:
             ctx.say(f"match: this store has no model for {', '.join(missing)}; training on "
                     f"its {total} records")
-            trained = train_table(db, STD_TABLE, ctx.config, missing, save=False)
+            trained = train_table(match_db, STD_TABLE, ctx.config, missing, save=False)
             models.update(trained)
         ctx.say("match: rules, scoring, clustering")
-        result = run_matching(db, STD_TABLE, ctx.config, models,
+        result = run_matching(match_db, STD_TABLE, ctx.config, models,
                               _known(decisions, db), focus=FOCUS, members=members)
         id_map = db.fetch_arrow(f"SELECT source_system || ':' || source_customer_id AS k, "
                                 f"record_id FROM {STD_TABLE}").to_pandas()
+        if match_db is not db:  # the index below reads the feature tables in DuckDB
+            for table, features_sql in (("persons", person_features_sql),
+                                        ("organisations", organisation_features_sql)):
+                db.create_table(table, features_sql(STD_TABLE, (FOCUS,)))
         # the real-time API's index: keys of the records in scope, term frequencies
         with ctx.engine.connect() as conn:
             full_index = index_is_empty(conn)

@@ -12,7 +12,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine, func, select, update
 from sqlalchemy.orm import Session
@@ -34,6 +34,9 @@ from models.batch import STAGES, BatchRun
 from models.db import require_current_schema
 from models.lock import job_lock
 from models.source_record import IngestRun
+
+if TYPE_CHECKING:
+    from matching.engine.spark import SparkSettings
 
 __all__ = ["run_batch", "BatchSummary"]
 
@@ -77,14 +80,15 @@ def _start_or_resume(engine: Engine) -> tuple[BatchRun, bool]:
 
 def run_batch(engine: Engine, config: EngineConfig, *, config_dir: Path,
               workers: int | None = None,
-              progress: Callable[[str], None] | None = None) -> BatchSummary:
+              progress: Callable[[str], None] | None = None,
+              spark: SparkSettings | None = None) -> BatchSummary:
     with job_lock(engine, "batch"):
         require_current_schema(engine)
         with engine.begin() as conn:  # an ingest killed before: nothing of it committed
             close_dead_runs(conn)
         run, resumed = _start_or_resume(engine)
         ctx = BatchContext(engine, run.id, run.watermark_from, run.watermark_to, config_dir,
-                           config, workers, progress)
+                           config, workers, progress, spark)
         start = STAGES.index(run.stage) + 1 if run.stage else 0
         if resumed:
             ctx.say(f"resuming run {run.id} after stage {run.stage or '(none)'}")

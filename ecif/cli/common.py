@@ -18,7 +18,8 @@ from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, SQLAlch
 from ecif.settings import load_settings
 from matching.exceptions import ECIFError
 
-__all__ = ["command_errors", "store_engine", "engine_config", "first_line"]
+__all__ = ["command_errors", "store_engine", "engine_config", "first_line", "engine_options",
+           "spark_choice"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -85,3 +86,31 @@ def engine_config(model_dir: Path | None = None) -> Any:
     settings = load_settings()
     config = load_engine_config(settings.config_dir)
     return replace(config, model_dir=model_dir or settings.data_dir / "models")
+
+
+def engine_options(func: F) -> F:
+    """``--engine duckdb|spark`` and ``--spark-master URL`` (defaults: the
+    settings ``ECIF_ENGINE`` and ``ECIF_SPARK_MASTER``)."""
+    func = click.option("--spark-master", "spark_master", default=None, metavar="URL",
+                        help="With --engine spark: local[N] (default local[2], or "
+                        "ECIF_SPARK_MASTER) or a cluster URL (yarn, k8s://..., spark://...).")(func)
+    return click.option("--engine", "engine_name", default=None,
+                        type=click.Choice(["duckdb", "spark"]),
+                        help="Where matching runs: duckdb (default, or ECIF_ENGINE) or spark "
+                        "(pip install 'ecif[spark]'; needs Java 17+).")(func)
+
+
+def spark_choice(engine_name: str | None, spark_master: str | None) -> Any:
+    """The Spark settings for the options and the environment, or None for DuckDB."""
+    from matching.engine.engines import engine_settings
+    from matching.engine.spark import check_java, check_pyspark
+
+    settings = load_settings()
+    choice = engine_settings(engine_name or settings.engine,
+                             spark_master or settings.spark_master,
+                             staging_dir=settings.spark_staging,
+                             checkpoint_dir=settings.spark_checkpoint_dir)
+    if choice is not None:  # fail before any work, with what to install
+        check_pyspark()
+        check_java()
+    return choice

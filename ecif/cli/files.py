@@ -9,7 +9,13 @@ from pathlib import Path
 
 import click
 
-from ecif.cli.common import command_errors, engine_config, store_engine
+from ecif.cli.common import (
+    command_errors,
+    engine_config,
+    engine_options,
+    spark_choice,
+    store_engine,
+)
 from ecif.settings import load_settings
 
 
@@ -113,9 +119,10 @@ _model_dir_opt = click.option("--model-dir", type=click.Path(path_type=Path, fil
               help="On the store: use the live steward decisions as labels (m from "
               "must-links, auto-merge threshold from cannot-links); opt-in, see "
               "docs/engine.md 'Learning from stewards'.")
+@engine_options
 @command_errors
 def train(files: tuple[Path, ...], encoding: str, model_dir: Path | None,
-          learn: bool) -> None:
+          learn: bool, engine_name: str | None, spark_master: str | None) -> None:
     """Train the person and organisation models (no labels needed).
 
     Without FILES: on the store's own records (ECIF_DATABASE_URL), saved as new
@@ -123,14 +130,17 @@ def train(files: tuple[Path, ...], encoding: str, model_dir: Path | None,
     files, saved as model files in --model-dir (for `ecif match` and `ecif eval`)."""
     settings = load_settings()
     started = time.perf_counter()
+    spark = spark_choice(engine_name, spark_master)
     if not files:
         from ecif.training import train_store
 
         with store_engine() as engine:
-            for line in train_store(engine, engine_config(), progress=_say, learn=learn):
+            for line in train_store(engine, engine_config(), progress=_say, learn=learn,
+                                    spark=spark):
                 click.echo(line)
         click.echo(f"training took {time.perf_counter() - started:.1f}s")
         return
+    from matching.engine.engines import open_backend
     from matching.engine.workflow import train_files
 
     if learn:
@@ -139,8 +149,9 @@ def train(files: tuple[Path, ...], encoding: str, model_dir: Path | None,
         raise BadInput("--learn-from-decisions learns from the store's decisions: "
                        "give no FILES (or `ecif match --decisions` on files)")
     config = engine_config(model_dir)
-    models = train_files(list(files), config=config, config_dir=settings.config_dir,
-                         encoding=encoding)
+    with open_backend(spark) as backend:
+        models = train_files(list(files), config=config, config_dir=settings.config_dir,
+                             encoding=encoding, backend=backend)
     from matching.engine.training import report_lines
 
     for model in models.values():
@@ -162,19 +173,23 @@ def _say(message: str) -> None:
 @click.option("--decisions", type=click.Path(path_type=Path, dir_okay=False), default=None,
               help="Steward decisions CSV (must_link / cannot_link between records).")
 @_model_dir_opt
+@engine_options
 @command_errors
 def match(files: tuple[Path, ...], out: Path, encoding: str, decisions: Path | None,
-          model_dir: Path | None) -> None:
+          model_dir: Path | None, engine_name: str | None, spark_master: str | None) -> None:
     """Match FILES without a database: clusters, review tasks and scored pairs."""
     import pyarrow.parquet as pq
 
+    from matching.engine.engines import open_backend
     from matching.engine.workflow import match_files, read_decisions
 
     settings = load_settings()
     config = engine_config(model_dir)
-    result = match_files(list(files), config=config, config_dir=settings.config_dir,
-                         encoding=encoding,
-                         decisions=read_decisions(decisions) if decisions else None)
+    spark = spark_choice(engine_name, spark_master)
+    with open_backend(spark) as backend:
+        result = match_files(list(files), config=config, config_dir=settings.config_dir,
+                             encoding=encoding, backend=backend,
+                             decisions=read_decisions(decisions) if decisions else None)
     out.mkdir(parents=True, exist_ok=True)
     result.records.to_csv(out / "clusters.csv", index=False)
     result.tasks.to_csv(out / "tasks.csv", index=False)

@@ -7,7 +7,13 @@ from pathlib import Path
 
 import click
 
-from ecif.cli.common import command_errors, engine_config, store_engine
+from ecif.cli.common import (
+    command_errors,
+    engine_config,
+    engine_options,
+    spark_choice,
+    store_engine,
+)
 from ecif.settings import load_settings
 from matching.exceptions import BadInput
 
@@ -80,19 +86,23 @@ def ingest(files: tuple[Path, ...], encoding: str, from_db: str | None, table: s
 @click.option("--model-dir", type=click.Path(path_type=Path, file_okay=False, exists=True),
               default=None, help="Model files to store when the store has no model yet "
               "(instead of training on its records).")
+@engine_options
 @command_errors
-def batch(workers: int | None, model_dir: Path | None) -> None:
-    """The nightly run over everything ingested since the last run; resumes a crashed run."""
+def batch(workers: int | None, model_dir: Path | None, engine_name: str | None,
+          spark_master: str | None) -> None:
+    """The nightly run over everything ingested since the last run; resumes a crashed run.
+    --engine spark runs the match stage on Spark (docs/spark.md)."""
     from ecif.batch import run_batch
 
     settings = load_settings()
     config = engine_config()
+    spark = spark_choice(engine_name, spark_master)
     with store_engine(settings.database_url) as engine:
         if model_dir is not None:
             _seed_models(engine, model_dir)
         summary = run_batch(engine, config, config_dir=settings.config_dir,
                             workers=workers or settings.workers,
-                            progress=lambda m: click.echo(m, err=True))
+                            progress=lambda m: click.echo(m, err=True), spark=spark)
     c = summary.counts
     resumed = f" (resumed after {summary.resumed_from})" if summary.resumed_from else ""
     click.echo(f"batch run {summary.run_id}{resumed}: {c.get('match.records_in_scope', 0)} "

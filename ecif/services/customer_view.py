@@ -26,7 +26,7 @@ from models.event import EventMove, MergeEvent
 from models.source_record import SourceRecord
 from models.task import ChangeRequest, ReviewTask, TaskMember
 
-__all__ = ["CustomerView", "customer_view", "may_see_pii", "ROLLBACK_TYPES"]
+__all__ = ["CustomerView", "customer_view", "may_see_pii", "ROLLBACK_TYPES", "task_events"]
 
 #: Roles that see PII unmasked.
 PII_ROLES = (Role.STEWARD, Role.APPROVER, Role.ADMIN)
@@ -200,3 +200,18 @@ def _tasks(conn: Connection, no: str) -> list[dict[str, Any]]:
 def _tombstones(conn: Connection, no: str) -> list[str]:
     return list(conn.execute(select(Customer.customer_no).where(
         Customer.merged_into == no).order_by(Customer.customer_no).limit(100)).scalars())
+
+
+def task_events(conn: Connection, task_id: int) -> list[dict[str, Any]]:
+    """The merge events a review task's decisions made (a merge from its page), with
+    the fingerprint a rollback of each is asked on: the task page offers them."""
+    out = []
+    for e in conn.execute(select(MergeEvent).where(MergeEvent.task_id == task_id)
+                          .order_by(MergeEvent.id)):
+        rollbackable = e.undone_by is None and e.event_type in ROLLBACK_TYPES
+        out.append({"id": e.id, "event_type": e.event_type, "customer_no": e.customer_no,
+                    "created_by": e.created_by, "approved_by": e.approved_by,
+                    "created_at": e.created_at, "undone_by": e.undone_by,
+                    "rollbackable": rollbackable,
+                    "fingerprint": event_fingerprint(conn, e.id) if rollbackable else None})
+    return out

@@ -13,9 +13,12 @@ they are not. Training uses them in two ways (``ecif train
   each m moved, and the benchmark how much it helps (docs/engine.md).
 - **thresholds from labels**: every labelled pair is scored with the trained
   model; a cannot-link that would auto-merge (at or above the auto-merge
-  threshold, and the guard holds) raises the model's auto-merge threshold to
-  one bit above it, up to ``max_auto_merge``. Cannot-links stay decisions:
-  the batch refuses any union across one whatever the model says.
+  threshold, and the guard holds, and no exclusive attribute — two valid IDs,
+  the gender, the branch state — keeps the pair apart anyway; on a store,
+  only cannot-links that undid a merge: a split or a rollback) raises the
+  model's auto-merge threshold to one bit above it, up to ``MAX_AUTO_MERGE``.
+  Cannot-links stay decisions: the batch refuses any union across one
+  whatever the model says.
 """
 
 from __future__ import annotations
@@ -33,12 +36,16 @@ from matching.engine.backend import Backend
 from matching.engine.guard import Guard, guard_holds
 
 __all__ = ["LabelReport", "labelled_pairs", "labels_table", "m_shifts", "score_labelled",
+           "kept_apart", "EXCLUSIVE",
            "thresholds_from_labels", "MIN_MUST_LINKS", "MAX_AUTO_MERGE"]
 
 #: m is estimated from labels only with at least this many must-links of a type.
 MIN_MUST_LINKS = 10
 #: labels never raise the auto-merge threshold above this.
 MAX_AUTO_MERGE = 0.99999
+#: what clustering never joins across whatever the score (run._exclusive_sql): a
+#: cannot-link on a pair these already keep apart says nothing about the threshold
+EXCLUSIVE = {"P": ("resident_id", "gender"), "G": ("org_code", "branch_state")}
 
 
 @dataclass(frozen=True)
@@ -59,6 +66,10 @@ class LabelReport:
     cannot_above_cap: int = 0
     #: must-links below the suspect threshold (the model would not even ask)
     must_below_suspect: int = 0
+    #: cannot-links an exclusive attribute keeps apart anyway (not counted above)
+    cannot_kept_apart: int = 0
+    #: cannot-links on pairs the machine had left apart (a not-duplicate): not counted
+    cannot_not_merged: int = 0
 
     def as_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -83,6 +94,12 @@ class LabelReport:
         else:
             out.append(f"  auto-merge threshold {self.auto_merge_before:.6g} unchanged: no "
                        f"labelled cannot-link would auto-merge")
+        if self.cannot_not_merged:
+            out.append(f"  {self.cannot_not_merged} cannot-link(s) on pairs the machine had "
+                       f"left apart (not-duplicate answers): not counted")
+        if self.cannot_kept_apart:
+            out.append(f"  {self.cannot_kept_apart} cannot-link(s) kept apart anyway by an "
+                       f"exclusive attribute (IDs, gender, branch state): not counted")
         if self.cannot_above_cap:
             out.append(f"  {self.cannot_above_cap} cannot-link(s) score above "
                        f"{MAX_AUTO_MERGE}: kept apart by the decision alone")
@@ -135,6 +152,22 @@ def score_labelled(linker: Any, backend: Backend, name: str,
     table: pa.Table = got.as_pyarrow_table()
     got.drop_table_from_database_and_remove_from_cache()
     return table
+
+
+def kept_apart(backend: Backend, table: str, customer_type: str,
+               pairs: Sequence[tuple[str, str]]) -> set[tuple[str, str]]:
+    """The ``pairs`` an exclusive attribute keeps apart in clustering anyway (two
+    different valid IDs, a man and a woman, two branch states ...)."""
+    if not pairs:
+        return set()
+    name = labels_table(backend, f"__ecif_apart_{customer_type}", pairs)
+    differ = " OR ".join(f"(a.{c} IS NOT NULL AND b.{c} IS NOT NULL AND a.{c} <> b.{c})"
+                         for c in EXCLUSIVE[customer_type])
+    got = backend.fetch_arrow(
+        f"SELECT p.unique_id_l, p.unique_id_r FROM {name} p "
+        f"JOIN {table} a ON a.unique_id = p.unique_id_l "
+        f"JOIN {table} b ON b.unique_id = p.unique_id_r WHERE {differ}").to_pylist()
+    return {(r["unique_id_l"], r["unique_id_r"]) for r in got}
 
 
 def m_shifts(before: dict[str, Any], after: dict[str, Any]) -> list[dict[str, Any]]:

@@ -30,12 +30,14 @@ from matching.engine.backend import Backend
 from matching.engine.config import TypeConfig
 from matching.engine.labels import (
     MIN_MUST_LINKS,
+    kept_apart,
     labelled_pairs,
     labels_table,
     m_shifts,
     score_labelled,
     thresholds_from_labels,
 )
+from matching.engine.portable import for_dialect
 from matching.engine.settings import (
     ORGANISATION_BLOCKING,
     PERSON_BLOCKING,
@@ -124,14 +126,17 @@ def _forget_term_frequencies(backend: Backend) -> None:
 
 def train_model(backend: Backend, table: str, customer_type: str, cfg: TypeConfig,
                 *, calibrate_on_pairs: bool = True,
-                labels: tuple[Sequence[tuple[str, str]], Sequence[tuple[str, str]]] | None = None
-                ) -> TrainedModel:
+                labels: tuple[Sequence[tuple[str, str]], Sequence[tuple[str, str]]] | None = None,
+                over_merged: Sequence[tuple[str, str]] | None = None) -> TrainedModel:
     """Estimate the model on ``table`` (engine features of one customer type).
 
     With ``labels`` (steward must-links, cannot-links as record-id pairs), learn
     from them too (:mod:`matching.engine.labels`): m from the must-links when
     there are enough, the auto-merge threshold from the cannot-links; the
-    report is the plan's ``labels`` entry.
+    report is the plan's ``labels`` entry. ``over_merged``: the cannot-links that
+    undid a merge (a split, a rollback) — only these may move the auto-merge
+    threshold (None: every cannot-link may; a not-duplicate on a review task is
+    a pair the machine had already left apart).
 
     Raises :class:`~matching.exceptions.TrainingError` when the data holds too
     little to train on (the message says what was tried and what is held)."""
@@ -188,10 +193,17 @@ def train_model(backend: Backend, table: str, customer_type: str, cfg: TypeConfi
         calibration = calibrate(backend, table, model, cfg)
     if labels is not None:
         scored = score_labelled(linker, backend, f"__ecif_labelled_{kind}", [*must, *cannot])
+        apart = kept_apart(backend, table, customer_type, cannot)
+        merged = None if over_merged is None else {(min(a, b), max(a, b))
+                                                   for a, b in over_merged}
+        counting = [p for p in cannot if p not in apart and (merged is None or p in merged)]
         auto, counts = thresholds_from_labels(
-            scored, cannot, must, auto_merge=cfg.auto_merge,
+            scored, counting, must, auto_merge=cfg.auto_merge,
             suspect=min(cfg.suspect, calibration.get("suspect", cfg.suspect)), guard=cfg.guard)
-        report |= {"auto_merge_before": cfg.auto_merge, "auto_merge_after": auto, **counts}
+        report |= {"auto_merge_before": cfg.auto_merge, "auto_merge_after": auto, **counts,
+                   "cannot_kept_apart": len(apart),
+                   "cannot_not_merged": 0 if merged is None else
+                   len([p for p in cannot if p not in apart and p not in merged])}
         if auto != cfg.auto_merge:
             calibration["auto_merge"] = auto
         # the labels change the model: its version says so
@@ -218,9 +230,9 @@ def calibrate(backend: Backend, table: str, model: TrainedModel, cfg: TypeConfig
     """
     chosen = [r["blocking_rule"] for r in model.splink["blocking_rules_to_generate_predictions"]]
     probes, share = probe_rules(backend, table, model.plan, cfg.training)
-    splink = copy.deepcopy(model.splink)
+    splink = for_dialect(copy.deepcopy(model.splink), backend.db_api.sql_dialect.sql_dialect_str)
     splink["blocking_rules_to_generate_predictions"] = [
-        *model.splink["blocking_rules_to_generate_predictions"],
+        *splink["blocking_rules_to_generate_predictions"],
         *({"blocking_rule": sql, "sql_dialect": backend.db_api.sql_dialect.sql_dialect_str}
           for sql in probes)]
     # pairs under 0.0001 add nothing to the sums below (a million of them: 100)
@@ -261,8 +273,9 @@ def _round(value: Any) -> Any:
 def _stable(splink_dict: dict[str, Any]) -> dict[str, Any]:
     """The model without run noise: no random linker id, and parameters rounded to
     10 significant digits, since DuckDB's parallel sums differ in the last bits
-    between runs. Same data and seed, same model, same version."""
-    out = _round(dict(splink_dict))
+    between runs. Same data and seed, same model, same version. Saved in DuckDB's
+    SQL dialect whichever engine trained it (:mod:`matching.engine.portable`)."""
+    out = _round(for_dialect(dict(splink_dict), "duckdb"))
     out.pop("linker_uid", None)
     return out
 
@@ -315,7 +328,9 @@ def predict_pairs(backend: Backend, table: str, model: TrainedModel,
     """Score the candidate pairs of ``table`` with ``model``; keep those at or above
     ``threshold``, with every per-comparison match weight for the explanation.
     With ``focus``, only pairs touching a record whose ``focus`` column is 1."""
-    settings = focused(model.splink, focus) if focus else model.splink
+    dialect = backend.db_api.sql_dialect.sql_dialect_str
+    settings = for_dialect(model.splink, dialect)
+    settings = focused(settings, focus) if focus else settings
     _forget_term_frequencies(backend)
     linker = Linker(backend.register(table), settings, log_level=_splink_level())
     return linker.inference.predict(threshold_match_probability=threshold,

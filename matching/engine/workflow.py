@@ -80,7 +80,9 @@ def train_files(files: Sequence[Path], *, config_dir: Path = DEFAULT_CONFIG_DIR,
 
 def train_table(db: Backend, std_table: str, config: EngineConfig,
                 types: Sequence[str] = ("P", "G"), *, save: bool = True,
-                labels: Decisions | None = None) -> dict[str, TrainedModel]:
+                labels: Decisions | None = None,
+                over_merged: Sequence[tuple[str, str]] | None = None
+                ) -> dict[str, TrainedModel]:
     """Train the models of ``types`` on a backend table of standardised records;
     with ``save``, write them under the configured model_dir (the file workflows;
     a store keeps its models as rows instead). With ``labels`` (steward
@@ -98,7 +100,8 @@ def train_table(db: Backend, std_table: str, config: EngineConfig,
             continue
         model = train_model(db, table, ctype, config.for_type(ctype),
                             labels=None if labels is None
-                            else (labels.must_link, labels.cannot_link))
+                            else (labels.must_link, labels.cannot_link),
+                            over_merged=over_merged)
         if save:
             save_model(model, model_path(config.model_dir, ctype))
         models[ctype] = model

@@ -47,6 +47,8 @@ def _limit() -> str:
     """The calling key's per-minute limit (looked up once per key and process)."""
     digest = _presented()
     if digest not in _limits:
+        if len(_limits) > 10_000:  # made-up keys must not grow it without end
+            _limits.clear()
         _limits[digest] = key_rate_limit(read_conn(), request.headers.get("X-API-Key")) or 0
     per_minute = _limits[digest] or current_app.config.get("ECIF_API_RATE_LIMIT",
                                                            DEFAULT_RATE_LIMIT)

@@ -6,10 +6,10 @@ from __future__ import annotations
 from typing import Any
 
 from ecif.services.api_input import MATCH_FIELDS, REGISTER_FIELDS
+from matching.standardise.columns import FIELD_LIMITS
 
 __all__ = ["openapi_document"]
 
-_TEXT = {"type": ["string", "null"], "maxLength": 2000}
 _ERROR = {
     "type": "object", "required": ["error", "message"],
     "properties": {"error": {"type": "string"}, "message": {"type": "string"},
@@ -52,7 +52,10 @@ _CUSTOMER = {
 
 
 def _body(fields: tuple[str, ...], required: list[str]) -> dict[str, Any]:
-    props = {f: dict(_TEXT) for f in fields}
+    props: dict[str, Any] = {f: {"type": ["string", "null"],
+                                 "maxLength": FIELD_LIMITS.get(f, 1000)} for f in fields}
+    for f in required:
+        props[f] = {"type": "string", "minLength": 1, "maxLength": FIELD_LIMITS.get(f, 1000)}
     props["customer_type"] = {"type": "string", "enum": ["P", "G"]}
     return {"type": "object", "additionalProperties": False, "required": required,
             "properties": props}

@@ -13,7 +13,7 @@ from flask_login import current_user, login_required
 
 from ecif.services import approvals, customers, search
 from ecif.services.base import unit_of_work
-from ecif.services.customer_view import customer_view
+from ecif.services.customer_view import customer_view, task_events
 from matching.exceptions import BadInput, Conflict, Forbidden, NotFound
 from matching.vocabulary import RequestStatus, Role, StewardAction
 from models.task import ChangeRequest
@@ -41,6 +41,12 @@ HISTORY_FIELDS = tuple(FIELD_NAMES)
 def _names() -> dict[str, Any]:
     return {"event_type_names": EVENT_TYPE_NAMES, "link_type_names": LINK_TYPE_NAMES,
             "field_names": FIELD_NAMES}
+
+
+@bp.app_template_global("task_events")
+def _task_events(task_id: int) -> list[dict[str, Any]]:
+    """For the task page's partial: the events the task's decisions made."""
+    return task_events(read_conn(), task_id)
 
 
 def _back(default: str) -> str:

@@ -122,3 +122,15 @@ def test_the_threshold_never_passes_the_cap_and_below_auto_nothing_moves() -> No
     auto, counts = thresholds_from_labels(scored, cannot=[("B:1", "B:2")], must=[],
                                           auto_merge=0.999, suspect=0.9, guard=None)
     assert auto == 0.999 and counts["cannot_would_merge"] == 0
+
+
+def test_cannot_links_an_exclusive_attribute_keeps_apart_are_found() -> None:
+    from matching.engine.labels import kept_apart
+
+    db = DuckDBBackend()
+    db.create_table("persons", "SELECT * FROM (VALUES ('A:1', '110101199003070011', 'M'), "
+                    "('A:2', '110101199003070029', 'M'), ('A:3', NULL, 'F'), "
+                    "('A:4', '110101199003070011', NULL)) t(unique_id, resident_id, gender)")
+    pairs = [("A:1", "A:2"), ("A:1", "A:3"), ("A:1", "A:4"), ("A:3", "A:4")]
+    # two valid IDs; a man and a woman; the same ID; nothing to tell them apart
+    assert kept_apart(db, "persons", "P", pairs) == {("A:1", "A:2"), ("A:1", "A:3")}

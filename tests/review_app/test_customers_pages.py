@@ -233,6 +233,41 @@ def test_bulk_from_the_queue_and_the_overview(web: Flask) -> None:
     assert int(tile) == int(counts["n"].iloc[0])
 
 
+def test_the_task_page_offers_split_and_rolls_back_its_merge(web: Flask) -> None:
+    steward, approver = logged_in(web, "steward1"), logged_in(web, "approver1")
+    task = int(store_query(web, "SELECT min(id) AS t FROM review_task WHERE status = 'open' "
+                                "AND task_type <> 'identity_change' AND id NOT IN (SELECT "
+                                "task_id FROM change_request WHERE task_id IS NOT NULL)")
+               ["t"].iloc[0])
+    page = _text(steward.get(f"/tasks/{task}"))
+    assert 'data-action="split"' in page and 'data-action="rollback"' not in page
+    before = store_query(web, "SELECT s.record_key, l.customer_no FROM task_member m JOIN "
+                              "source_record s ON s.id = m.record_id JOIN link l ON "
+                              "l.record_id = m.record_id WHERE m.task_id = :t ORDER BY "
+                              "s.record_key", {"t": task}).values.tolist()
+    seen = page.split('name="seen" value="')[1].split('"')[0]
+    post(steward, f"/tasks/{task}/merge", {"seen": seen}, page=f"/tasks/{task}")
+    page = _text(approver.get(f"/tasks/{task}"))
+    request_id = page.split('name="request_id" value="')[1].split('"')[0]
+    post(approver, f"/tasks/{task}/approve", {"request_id": request_id}, page=f"/tasks/{task}")
+    page = _text(steward.get(f"/tasks/{task}"))
+    assert 'data-action="rollback"' in page
+    row = page.split('id="task-customers"')[1]
+    event = row.split('data-event-id="')[1].split('"')[0]
+    seen = row.split('name="seen" value="')[1].split('"')[0]
+    post(steward, f"/events/{event}/rollback", {"seen": seen, "reason": "误合并"},
+         page=f"/tasks/{task}")
+    rollback_request = int(store_query(web, "SELECT max(id) AS n FROM change_request")["n"]
+                           .iloc[0])
+    post(approver, f"/requests/{rollback_request}/approve", page="/approvals")
+    after = store_query(web, "SELECT s.record_key, l.customer_no FROM task_member m JOIN "
+                             "source_record s ON s.id = m.record_id JOIN link l ON "
+                             "l.record_id = m.record_id WHERE m.task_id = :t ORDER BY "
+                             "s.record_key", {"t": task}).values.tolist()
+    assert after == before
+    assert "已由" in _text(steward.get(f"/tasks/{task}")).split('id="task-customers"')[1]
+
+
 def _api(client: FlaskClient, method: str, url: str, body: Any = None,
          token: str | None = None) -> Any:
     headers = {"X-CSRFToken": token} if token else {}

@@ -40,8 +40,12 @@ def _entity() -> dict[str, str]:
 
 
 @pytest.fixture
-def sample_store(store: Engine, sample_models: Path) -> Engine:
-    ingest_files(store, [SAMPLE], workers=1)
+def sample_store(store: Engine, sample_models: Path, tmp_path: Path) -> Engine:
+    """The sample's first 1,200 rows, batched."""
+    rows = pd.read_csv(SAMPLE, dtype=str, keep_default_na=False).head(1200)
+    part = tmp_path / "sample.csv"
+    rows.to_csv(part, index=False)
+    ingest_files(store, [part], workers=1)
     batch(store, sample_models)
     return store
 
@@ -164,3 +168,18 @@ def test_a_cannot_link_still_holds_after_learning_from_decisions(
     now = links(sample_store)
     assert now[a] != now[b]
     assert all(now[x] == now[y] for x, y in truth_pairs)
+
+
+def test_only_cannot_links_that_undid_a_merge_count_as_over_merges(people: Engine) -> None:
+    """A split's cannot-links may move the auto-merge threshold when learning; a
+    not-duplicate-like decision on records the machine left apart may not."""
+    from ecif.services import customers
+    from ecif.training import over_merged
+    from tests.services.conftest import CONFIG, customer_of
+
+    zhang = customer_of(people)("CORE:C1")
+    with unit_of_work(people) as conn:
+        customers.split(conn, zhang, ["CLAIM:K1"], actor=STEWARD, config_dir=CONFIG)
+        decide(conn, Judgement.CANNOT_LINK, "UW:U1", "WEB:W1")
+    with people.connect() as conn:
+        assert over_merged(conn) == [("CLAIM:K1", "CORE:C1")]
