@@ -237,7 +237,7 @@ def register_similarity_functions(spark: Any) -> None:
 
     for name, func in (("jaro_winkler", jellyfish.jaro_winkler_similarity),
                        ("damerau_levenshtein", jellyfish.damerau_levenshtein_distance)):
-        spark.udf.register(name, pandas_udf(_similarity(func), "double"))  # type: ignore[call-overload]
+        spark.udf.register(name, pandas_udf(_similarity(func), "double"))  # type: ignore[call-overload,unused-ignore]
 
 
 def _to_arrow(frame: Any) -> pa.Table:
