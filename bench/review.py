@@ -28,33 +28,28 @@ against the read of every open task that `close_answered_tasks` used to make.
 
 from __future__ import annotations
 
-import argparse
-import logging
-import os
 import random
 import re
-import shutil
 import sys
-import tempfile
 import time
-from collections.abc import Callable
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench._common import machine  # noqa: E402
-from bench.review_pages import _csrf, _login, _pct, _pg_database, _show, _timed  # noqa: E402
-from ecif.batch import run_batch  # noqa: E402
-from ecif.ingest import ingest_files  # noqa: E402
+from bench.review_pages import (  # noqa: E402
+    _csrf,
+    _login,
+    _pct,
+    _show,
+    _timed,
+    on_each_store,
+    stores_args,
+)
 from ecif.services.base import Actor, unit_of_work  # noqa: E402
 from ecif.services.users import create_user  # noqa: E402
-from matching.config import DEFAULT_CONFIG_DIR  # noqa: E402
-from matching.engine.config import load_engine_config  # noqa: E402
-from matching.generator import generate  # noqa: E402
-from models.db import init_db, make_engine  # noqa: E402
+from models.db import make_engine  # noqa: E402
 
 
 def _ids(conn: Any, sql: str, n: int, rng: random.Random) -> list[Any]:
@@ -204,46 +199,9 @@ def measure(url: str, requests: int, changes: int) -> None:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--records", type=int, default=200_000)
-    ap.add_argument("--seed", type=int, default=5)
-    ap.add_argument("--data", type=Path, default=None, help="keep and reuse generated data here")
-    ap.add_argument("--databases", default="sqlite,postgresql")
-    ap.add_argument("--requests", type=int, default=50)
-    ap.add_argument("--changes", type=int, default=15)
-    args = ap.parse_args()
-    logging.getLogger("splink").setLevel(logging.ERROR)
-    print(f"machine: {machine()}; load average {os.getloadavg()[0]:.1f} at the start")
-    work = Path(tempfile.mkdtemp(prefix="ecif-bench-review-more-"))
-    try:
-        data = args.data or work / "data"
-        if not (data / "day_001.csv").exists():
-            generate(data, records=args.records, seed=args.seed)
-        night = data / "day_001.csv"
-        for kind in args.databases.split(","):
-            drop: Callable[[], None] | None = None
-            if kind == "sqlite":
-                url = f"sqlite:///{work / 'review.db'}"
-            else:
-                url, drop = _pg_database()
-            try:
-                engine = make_engine(url)
-                init_db(engine)
-                config = replace(load_engine_config(DEFAULT_CONFIG_DIR),
-                                 model_dir=work / "models")
-                t0 = time.perf_counter()
-                ingest_files(engine, [night], workers=None)
-                run_batch(engine, config, config_dir=DEFAULT_CONFIG_DIR, workers=None)
-                engine.dispose()
-                print(f"{kind}: store built in {time.perf_counter() - t0:.0f} s "
-                      f"(ingest + batch of {night.name})")
-                measure(url, args.requests, args.changes)
-            finally:
-                if drop is not None:
-                    drop()
-        print(f"load average {os.getloadavg()[0]:.1f} at the end")
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
+    args = stores_args(50, "changes", 15)
+    on_each_store(args, "ecif-bench-review-more-",
+                  lambda url: measure(url, args.requests, args.changes))
 
 
 if __name__ == "__main__":

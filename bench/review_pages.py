@@ -162,18 +162,25 @@ def measure(url: str, requests: int, merges: int) -> None:
     engine.dispose()
 
 
-def main() -> None:
+def stores_args(requests: int, changes: str, default_changes: int) -> argparse.Namespace:
+    """The options both review benches take."""
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--records", type=int, default=200_000)
     ap.add_argument("--seed", type=int, default=5)
     ap.add_argument("--data", type=Path, default=None, help="keep and reuse generated data here")
     ap.add_argument("--databases", default="sqlite,postgresql")
-    ap.add_argument("--requests", type=int, default=100)
-    ap.add_argument("--merges", type=int, default=20)
-    args = ap.parse_args()
+    ap.add_argument("--requests", type=int, default=requests)
+    ap.add_argument(f"--{changes}", type=int, default=default_changes)
+    return ap.parse_args()
+
+
+def on_each_store(args: argparse.Namespace, prefix: str,
+                  measure_store: Callable[[str], None]) -> None:
+    """Generate ``args.records`` records, build a store of them (ingest + batch) on each
+    database kind in ``args.databases``, and call ``measure_store(url)`` on each."""
     logging.getLogger("splink").setLevel(logging.ERROR)
     print(f"machine: {machine()}; load average {os.getloadavg()[0]:.1f} at the start")
-    work = Path(tempfile.mkdtemp(prefix="ecif-bench-review-"))
+    work = Path(tempfile.mkdtemp(prefix=prefix))
     try:
         data = args.data or work / "data"
         if not (data / "day_001.csv").exists():
@@ -196,13 +203,18 @@ def main() -> None:
                 engine.dispose()
                 print(f"{kind}: store built in {time.perf_counter() - t0:.0f} s "
                       f"(ingest + batch of {night.name})")
-                measure(url, args.requests, args.merges)
+                measure_store(url)
             finally:
                 if drop is not None:
                     drop()
         print(f"load average {os.getloadavg()[0]:.1f} at the end")
     finally:
         shutil.rmtree(work, ignore_errors=True)
+
+
+def main() -> None:
+    args = stores_args(100, "merges", 20)
+    on_each_store(args, "ecif-bench-review-", lambda url: measure(url, args.requests, args.merges))
 
 
 if __name__ == "__main__":
