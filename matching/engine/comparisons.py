@@ -5,7 +5,7 @@ Each comparison is a list of levels, most specific first. Hanzi columns are
 compared exactly or position by position; Jaro-Winkler and
 Damerau-Levenshtein run on pinyin keys, digit strings and the ASCII-only
 ``*_latin`` / Latin word columns of :mod:`matching.engine.features` only, so
-DuckDB and Spark give the same levels (DuckDB's distances count UTF-8 bytes).
+DuckDB and Spark give the same levels (DuckDB before 2.0 counted UTF-8 bytes).
 The Latin levels need columns a hanzi value leaves NULL, so they never fire
 on Chinese names and addresses.
 """

@@ -6,7 +6,7 @@ Written as portable SQL (``||``, ``substr``, ``length``, ``CASE``, ``coalesce``,
 which DuckDB (RE2) and Spark (Java) read alike and both answer '' on no
 match) so that the same text runs on DuckDB and on Spark through Splink's
 database API. Hanzi are compared exactly or position by position (DuckDB's
-string distances count UTF-8 bytes, Spark's count characters); fuzzy
+string distances counted UTF-8 bytes before 2.0, Spark's count characters); fuzzy
 distances run only on pinyin keys, digits and the Latin columns below, which
 hold a value only when the name or address is pure ASCII
 (``bit_length = 8 * length``), where bytes and characters are the same.
