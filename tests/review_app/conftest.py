@@ -58,18 +58,22 @@ def demo_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFa
         drop_pg_database(server, name)
 
 
-@pytest.fixture
-def app(demo_url: str) -> Iterator[Flask]:
+def app_on(url: str) -> Iterator[Flask]:
+    """A test app on the store at ``url`` (login limits reset), its engine disposed after."""
     from review_app import create_app
+    from review_app.db import get_engine
     from review_app.extensions import limiter
 
-    app = create_app({"ECIF_DATABASE_URL": demo_url, "TESTING": True})
+    app = create_app({"ECIF_DATABASE_URL": url, "TESTING": True})
     limiter.reset()
     yield app
-    from review_app.db import get_engine
-
     with app.app_context():
         get_engine().dispose()
+
+
+@pytest.fixture
+def app(demo_url: str) -> Iterator[Flask]:
+    yield from app_on(demo_url)
 
 
 def csrf_of(html: str) -> str:

@@ -25,7 +25,15 @@ from ecif.services.base import Actor, unit_of_work
 from ecif.services.users import create_user
 from matching.vocabulary import Role
 from tests.conftest import drop_pg_database, fresh_pg_database
-from tests.review_app.conftest import SAMPLE, USERS, csrf_of, logged_in, post, store_query
+from tests.review_app.conftest import (
+    SAMPLE,
+    USERS,
+    app_on,
+    csrf_of,
+    logged_in,
+    post,
+    store_query,
+)
 from tests.review_app.test_browser import _chromium, _free_port
 from tests.store.helpers import batch, person, query, rid, write_csv
 
@@ -73,15 +81,7 @@ def xss_store(request: pytest.FixtureRequest, sample_models: Path,
 
 @pytest.fixture
 def web(xss_store: str) -> Iterator[Flask]:
-    from review_app import create_app
-    from review_app.db import get_engine
-    from review_app.extensions import limiter
-
-    app = create_app({"ECIF_DATABASE_URL": xss_store, "TESTING": True})
-    limiter.reset()
-    yield app
-    with app.app_context():
-        get_engine().dispose()
+    yield from app_on(xss_store)
 
 
 def _customer_of(app: Flask, key: str) -> str:
