@@ -100,6 +100,15 @@ class MatchOutcome:
 
 
 @dataclass(frozen=True)
+class _Prefetched:
+    """Read with the candidates: their customers' records and the live cannot-links
+    around them (None: not read, the decision reads what it needs)."""
+
+    members: list[dict[str, Any]] | None
+    cannot: list[tuple[str, str]] | None
+
+
+@dataclass(frozen=True)
 class _Loaded:
     version: str
     native: NativeModel
@@ -214,17 +223,22 @@ class Matcher:
 
     def _candidates(self, conn: Connection, ctype: str, features: dict[str, Any],
                     rules: tuple[int, ...], exclude_key: str | None
-                    ) -> tuple[list[tuple[dict[str, Any], str]], list[dict[str, Any]] | None]:
+                    ) -> tuple[list[tuple[dict[str, Any], str]], _Prefetched]:
         """The candidate records (those sharing a key that passes its rule), with their
         customers' records (every record of every customer holding a candidate: what
         the decision clusters), in one round trip; (candidates, None) when the customers
         are too many to read at once (the decision then reads its customers' records)."""
         keys = block_keys(features, ctype, rules)
         if not keys:
-            return [], []
-        rows = [dict(r) for r in conn.execute(
+            return [], _Prefetched(None, None)
+        got = [dict(r) for r in conn.execute(
             _CANDIDATES_AND_MEMBERS,
-            {"keys": keys, "ctype": ctype, "limit": MAX_CANDIDATES + 1}).mappings()]
+            {"keys": keys, "ctype": ctype, "limit": MAX_CANDIDATES + 1,
+             "judgement": Judgement.CANNOT_LINK, "own": features["unique_id"]}).mappings()]
+        rows = sorted((r for r in got if r["hit"] != 2),
+                      key=lambda r: (r["customer_no"], r["record_key"]))
+        cannot: list[tuple[str, str]] | None = [(r["record_key"], r["customer_no"])
+                                                 for r in got if r["hit"] == 2]
         members: list[dict[str, Any]] | None = rows
         if len(rows) > MAX_CANDIDATES:
             rows = [dict(r) for r in conn.execute(
@@ -232,7 +246,7 @@ class Matcher:
             ).mappings()]
             for r in rows:
                 r["hit"] = 1
-            members = None
+            members = cannot = None
         recs = [r for r in rows if r["hit"] and r["record_key"] != exclude_key]
         branches = self._branches(conn, recs) if ctype == "G" else {}
         out = []
@@ -240,7 +254,7 @@ class Matcher:
             feat = record_features(r, branches.get(r.get("org_code") or "", (None, None)))
             if rule_holds(features, feat, ctype, rules):
                 out.append((feat, str(r["customer_no"])))
-        return out, members
+        return out, _Prefetched(members, cannot)
 
     def _branches(self, conn: Connection, recs: Sequence[Mapping[str, Any]]
                   ) -> dict[str, tuple[str | None, str | None]]:
@@ -276,7 +290,7 @@ class Matcher:
 
     def _decide(self, conn: Connection, outcome: MatchOutcome, features: dict[str, Any],
                 candidates: list[Candidate], ctype: str,
-                prefetched: list[dict[str, Any]] | None = None) -> None:
+                prefetched: _Prefetched | None = None) -> None:
         """The batch's clustering on the record, the customers it could join and their
         records: a union with a customer is a match."""
         joining = [c for c in candidates if c.rule or c.tier == 2]
@@ -285,7 +299,8 @@ class Matcher:
             nos = sorted({c.customer_no for c in joining})
             wanted = set(nos)
             members: list[dict[str, Any]] = (
-                [m for m in prefetched if m["customer_no"] in wanted] if prefetched is not None
+                [m for m in prefetched.members if m["customer_no"] in wanted]
+                if prefetched is not None and prefetched.members is not None
                 else [dict(m) for m in conn.execute(_MEMBERS, {"nos": nos}).mappings().all()])
             branches = self._branches(conn, [*members, outcome.record]) if ctype == "G" else {}
             keys = [features["unique_id"]] + [m["record_key"] for m in members]
@@ -316,7 +331,8 @@ class Matcher:
                 excl_id.append(f.get("resident_id") if ctype == "P" else f.get("org_code"))
                 excl_branch.append(f.get("branch_state") if ctype == "G" else None)
                 gender.append(f.get("gender") if ctype == "P" else None)
-            cannot = self._cannot_links(conn, keys, nos, members, index)
+            cannot = self._cannot_links(conn, keys, nos, members, index,
+                                        prefetched.cannot if prefetched else None)
             order = np.lexsort((np.array(right), np.array(left), np.array(tier)))
             result = cluster_records(
                 len(keys), np.array(left, np.int64)[order], np.array(right, np.int64)[order],
@@ -344,10 +360,14 @@ class Matcher:
             outcome.decision = Decision.POSSIBLE
 
     def _cannot_links(self, conn: Connection, keys: list[str], nos: list[str],
-                      members: list[dict[str, Any]], index: dict[str, int]
+                      members: list[dict[str, Any]], index: dict[str, int],
+                      prefetched: list[tuple[str, str]] | None = None
                       ) -> tuple[np.ndarray, np.ndarray] | None:
-        rows = conn.execute(_CANNOT, {"keys": keys, "nos": nos,
-                                      "judgement": Judgement.CANNOT_LINK}).all()
+        """The live cannot-links among the record, these customers and their records
+        (``prefetched``: read with the candidates, a superset: those naming no one
+        here are dropped below, as are those the query would have found)."""
+        rows = prefetched if prefetched is not None else conn.execute(
+            _CANNOT, {"keys": keys, "nos": nos, "judgement": Judgement.CANNOT_LINK}).all()
         if not rows:
             return None
         first_of: dict[str, int] = {}
@@ -456,16 +476,32 @@ _CANDIDATES = text(
     "WHERE s.id IN (SELECT DISTINCT record_id FROM block_key WHERE key IN :keys) "
     "AND s.customer_type = :ctype LIMIT :limit"
 ).bindparams(bindparam("keys", expanding=True))
+_NULLS = ", ".join("NULL" for _ in STD_COLUMNS)
+#: The candidates (``hit`` 1), the other records of their customers (``hit`` 0), and
+#: the live cannot-links touching any of them, their customers or the record asked
+#: about (``hit`` 2: left key in ``record_key``, right key in ``customer_no``): one
+#: round trip, each part an indexed look-up.
 _CANDIDATES_AND_MEMBERS = text(
-    "WITH hit AS (SELECT DISTINCT record_id FROM block_key WHERE key IN :keys) "
-    f"SELECT s.record_key, {_SELECT}, l.customer_no, "
-    "CASE WHEN h.record_id IS NULL THEN 0 ELSE 1 END AS hit "
-    "FROM link l JOIN source_record s ON s.id = l.record_id "
-    "LEFT JOIN hit h ON h.record_id = l.record_id "
-    "WHERE l.customer_no IN (SELECT lh.customer_no FROM hit JOIN link lh "
+    "WITH hit AS (SELECT DISTINCT record_id FROM block_key WHERE key IN :keys), "
+    "cust AS (SELECT DISTINCT lh.customer_no FROM hit JOIN link lh "
     "ON lh.record_id = hit.record_id JOIN source_record sh ON sh.id = hit.record_id "
-    "WHERE sh.customer_type = :ctype) "
-    "ORDER BY l.customer_no, s.record_key LIMIT :limit"
+    "WHERE sh.customer_type = :ctype), "
+    f"mem AS (SELECT s.record_key, {_SELECT}, l.customer_no, "
+    "CASE WHEN h.record_id IS NULL THEN 0 ELSE 1 END AS hit "
+    "FROM cust JOIN link l ON l.customer_no = cust.customer_no "
+    "JOIN source_record s ON s.id = l.record_id "
+    "LEFT JOIN hit h ON h.record_id = l.record_id "
+    "ORDER BY l.customer_no, s.record_key LIMIT :limit), "
+    "near AS (SELECT record_key AS k FROM mem UNION SELECT customer_no FROM cust "
+    "UNION SELECT CAST(:own AS VARCHAR(200))), "
+    "dec AS (SELECT d.left_key, d.right_key FROM decision d "
+    "WHERE d.deleted_at IS NULL AND d.judgement = :judgement "
+    "AND d.left_key IN (SELECT k FROM near) "
+    "UNION SELECT d.left_key, d.right_key FROM decision d "
+    "WHERE d.deleted_at IS NULL AND d.judgement = :judgement "
+    "AND d.right_key IN (SELECT k FROM near)) "
+    "SELECT * FROM mem UNION ALL "
+    f"SELECT left_key, {_NULLS}, right_key, 2 FROM dec"
 ).bindparams(bindparam("keys", expanding=True))
 _BRANCHES = text(
     "SELECT org_code, min(org_branch), max(org_branch) FROM source_record "
