@@ -56,6 +56,7 @@ def _ping_when_idle(engine: Engine, seconds: float) -> None:
             cur = dbapi_conn.cursor()
             cur.execute("SELECT 1")
             cur.close()
+            dbapi_conn.rollback()  # leave it idle, as the pool hands connections out
         except Exception as err:  # noqa: BLE001  (any failure: a dead connection)
             raise exc.DisconnectionError() from err
 

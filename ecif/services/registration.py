@@ -111,8 +111,9 @@ def _lock(conn: Connection, outcome_features: dict[str, Any], ctype: str, source
     if conn.dialect.name != "postgresql":
         return
     keys = sorted({*block_keys(outcome_features, ctype), text_key(f"source\x1f{source_key}")})
-    for k in keys:
-        conn.exec_driver_sql("SELECT pg_advisory_xact_lock(%(k)s)", {"k": k})
+    # one round trip; the sorted subquery takes the locks in key order
+    conn.exec_driver_sql("SELECT count(pg_advisory_xact_lock(k)) FROM "
+                         "(SELECT unnest(%(keys)s::bigint[]) AS k ORDER BY 1) q", {"keys": keys})
 
 
 def _ingest_run(conn: Connection, actor: Actor, what: str) -> int:
