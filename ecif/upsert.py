@@ -69,8 +69,10 @@ class Stage:
             conn.exec_driver_sql(f"CREATE TEMP TABLE {_STAGE} ({columns})")
             conn.exec_driver_sql(f"CREATE TEMP TABLE {_KEYS} (record_key TEXT)")
         self.deferred: list[Index] = []
-        self.analyzed_at = 0  # source_record rows when last analysed (PostgreSQL)
-        self.rows = 0
+        # PostgreSQL: source_record's rows as the planner last knew them, and at the start
+        self.analyzed_at = self.rows_before = self._planned_rows() if self.pg else 0
+        self.rows = 0  # rows this run added
+        self.changed = 0  # rows this run added or replaced
 
     def defer_indexes(self) -> None:
         """On an initial load (an empty table), build the secondary indexes once at
@@ -92,6 +94,7 @@ class Stage:
         counts = self._upsert(chunk.staged)
         self.conn.exec_driver_sql(f"TRUNCATE {_STAGE}" if self.pg else f"DELETE FROM {_STAGE}")
         self.rows += counts.new
+        self.changed += counts.new + counts.updated
         return counts
 
     def _load_sqlite(self, chunk: PreparedChunk) -> UpsertCounts:
@@ -127,11 +130,17 @@ class Stage:
         return counts
 
     def finish(self) -> None:
+        initial = bool(self.deferred)
         for index in self.deferred:
             index.create(self.conn)
         self.deferred = []
         if self.pg:
-            self.conn.exec_driver_sql("ANALYZE source_record")
+            if initial or self.changed > self.rows_before // 10:
+                # statistics for the batch that follows; a night that changed a few
+                # per cent of a large table leaves them as true as they were
+                # (autovacuum's own threshold is 10 %), and a full ANALYZE of a
+                # million wide rows costs seconds
+                self.conn.exec_driver_sql("ANALYZE source_record")
         else:
             self.conn.exec_driver_sql(f"DROP TABLE temp.{_STAGE}")
             self.conn.exec_driver_sql(f"DROP TABLE temp.{_KEYS}")
@@ -144,16 +153,42 @@ class Stage:
         cursor = self.conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
         with cursor.copy(f"COPY {_STAGE} ({names}) FROM STDIN WITH (FORMAT csv)") as copy:
             copy.write(chunk.stage_csv)
-        self.conn.exec_driver_sql(f"ANALYZE {_STAGE}")
-        if self.rows > 2 * self.analyzed_at:  # the planner needs to know it grew
-            self.conn.exec_driver_sql("ANALYZE source_record")
-            self.analyzed_at = max(self.rows, 1)
+        # the join column and the version order are all the statements' plans hang on:
+        # analysing only them skips sorting a sample of every wide column (raw above all)
+        self.conn.exec_driver_sql(f"ANALYZE {_STAGE} (record_key, updated_key)")
+        if self.rows_before + self.rows > 2 * self.analyzed_at:
+            # the table doubled since the planner last counted it (an initial load):
+            # its row count and the join column's statistics, not the whole table's
+            self.conn.exec_driver_sql("ANALYZE source_record (record_key, updated_key)")
+            self.analyzed_at = max(self.rows_before + self.rows, 1)
+
+    def _planned_rows(self) -> int:
+        """source_record's rows as PostgreSQL's planner last counted them (0: never)."""
+        found = self.conn.exec_driver_sql(
+            "SELECT reltuples FROM pg_class WHERE oid = 'source_record'::regclass").scalar()
+        return max(int(found or 0), 0)
 
     def _mark(self, name: str) -> str:
         """A bound parameter in the driver's style."""
         return f"%({name})s" if self.pg else f":{name}"
 
     def _upsert(self, staged: int) -> UpsertCounts:
+        if not self.pg:
+            return self._statements(staged)
+        # Every statement pairs each staged row with at most one stored row by the
+        # unique record_key: one index probe a row. The planner, costing a probe as
+        # a random read from disk, prefers to hash the whole of source_record for
+        # each statement instead: four scans of a million wide rows for a night of
+        # thousands. Probes it is, for these statements only.
+        self.conn.exec_driver_sql("SET LOCAL enable_hashjoin = off; "
+                                  "SET LOCAL enable_mergejoin = off")
+        try:
+            return self._statements(staged)
+        finally:
+            self.conn.exec_driver_sql("SET LOCAL enable_hashjoin TO DEFAULT; "
+                                      "SET LOCAL enable_mergejoin TO DEFAULT")
+
+    def _statements(self, staged: int) -> UpsertCounts:
         run, p, m = self.conn.exec_driver_sql, self.params, self._mark
         join = f"FROM {_STAGE} s JOIN source_record e ON e.record_key = s.record_key"
         found = run(
