@@ -28,6 +28,7 @@ __all__ = ["Stage", "UpsertCounts"]
 _STAGE = "ingest_stage"
 _KEYS = "ingest_keys"
 _SQLITE_CACHE_KIB = 256 * 1024
+_KNOWN_MOST = 5_000_000  # keys an initial load keeps in memory (about 100 bytes each)
 _KEEP = ("record_key", "source_system", "source_customer_id")  # never changed by an update
 _INSERTED = (*STAGE_COLUMNS, "version", "ingest_id", "std_version", "first_seen_at",
              "changed_at")
@@ -73,6 +74,8 @@ class Stage:
         self.analyzed_at = self.rows_before = self._planned_rows() if self.pg else 0
         self.rows = 0  # rows this run added
         self.changed = 0  # rows this run added or replaced
+        # SQLite, on an initial load: every key in the store, so none need looking up
+        self.known: set[str] | None = None
 
     def defer_indexes(self) -> None:
         """On an initial load (an empty table), build the secondary indexes once at
@@ -83,6 +86,8 @@ class Stage:
         self.deferred = [i for i in table_of(SourceRecord).indexes if not i.unique]
         for index in self.deferred:
             index.drop(self.conn)
+        if not self.pg:
+            self.known = set()
 
     def load(self, chunk: PreparedChunk) -> UpsertCounts:
         """Upsert one chunk's staged rows; return what became of them."""
@@ -104,11 +109,7 @@ class Stage:
         run = self.conn.exec_driver_sql
         columns = stage_rows(chunk.stage_columns)
         keys = columns[0]
-        run(f"INSERT INTO temp.{_KEYS} (record_key) VALUES (?)", [(k,) for k in keys])
-        found = run(f"SELECT k.rowid - 1 FROM temp.{_KEYS} k JOIN source_record e "
-                    "ON e.record_key = k.record_key").all()
-        run(f"DELETE FROM temp.{_KEYS}")  # rowids count from 1 again
-        existing = np.fromiter((r[0] for r in found), dtype=np.int64, count=len(found))
+        existing = self._stored(keys)
         fresh = np.ones(len(keys), dtype=bool)
         fresh[existing] = False
         marks = ", ".join("?" for _ in STAGE_COLUMNS)
@@ -119,6 +120,10 @@ class Stage:
             run(f"INSERT INTO source_record ({', '.join(_INSERTED)}) VALUES ({marks}, "
                 f"{constants})", list(zip(*picked, strict=True)))
         counts = UpsertCounts(new=int(fresh.sum()))
+        if self.known is not None:
+            self.known.update(keys[fresh].tolist())
+            if len(self.known) > _KNOWN_MOST:
+                self.known = None
         if len(existing):
             names = ", ".join(STAGE_COLUMNS)
             run(f"INSERT INTO temp.{_STAGE} ({names}) VALUES ({marks})",
@@ -128,6 +133,19 @@ class Stage:
             counts.updated, counts.unchanged, counts.stale = old.updated, old.unchanged, old.stale
         self.rows += counts.new
         return counts
+
+    def _stored(self, keys: np.ndarray) -> np.ndarray:
+        """SQLite: the positions of the keys already in source_record, in order."""
+        if self.known is not None:  # an initial load: what this run stored so far
+            known = self.known
+            return np.flatnonzero(np.fromiter((k in known for k in keys.tolist()),
+                                              dtype=bool, count=len(keys)))
+        run = self.conn.exec_driver_sql
+        run(f"INSERT INTO temp.{_KEYS} (record_key) VALUES (?)", [(k,) for k in keys])
+        found = run(f"SELECT k.rowid - 1 FROM temp.{_KEYS} k JOIN source_record e "
+                    "ON e.record_key = k.record_key ORDER BY k.rowid").all()
+        run(f"DELETE FROM temp.{_KEYS}")  # rowids count from 1 again
+        return np.fromiter((r[0] for r in found), dtype=np.int64, count=len(found))
 
     def finish(self) -> None:
         initial = bool(self.deferred)
