@@ -165,11 +165,11 @@ class Stage:
             self.conn.exec_driver_sql("PRAGMA cache_size = -2000")  # SQLite's default
 
     def _fill(self, chunk: PreparedChunk) -> None:
-        """PostgreSQL: COPY the worker's CSV into the stage."""
+        """PostgreSQL: COPY the worker's rows (text format) into the stage."""
         names = ", ".join(STAGE_COLUMNS)
         assert chunk.stage_csv is not None
         cursor = self.conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
-        with cursor.copy(f"COPY {_STAGE} ({names}) FROM STDIN WITH (FORMAT csv)") as copy:
+        with cursor.copy(f"COPY {_STAGE} ({names}) FROM STDIN") as copy:  # text format
             copy.write(chunk.stage_csv)
         # the join column and the version order are all the statements' plans hang on:
         # analysing only them skips sorting a sample of every wide column (raw above all)

@@ -18,6 +18,7 @@ DataFrames nor Python objects per row cross between processes.
 
 from __future__ import annotations
 
+import sys
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -88,14 +89,20 @@ def _encode_cells(cells: np.ndarray) -> _Encoded:
         return _Encoded(codes, _objects(map(clean_cell, distinct), len(distinct)))
 
 
+#: What ``str.strip()`` takes off: every character ``str.isspace()`` holds true for.
+_PY_WHITESPACE = "".join(chr(c) for c in range(sys.maxunicode + 1) if chr(c).isspace())
+
+
 def _encode_arrow(cells: pa.ChunkedArray | pa.Array) -> _Encoded:
-    """Arrow text cells → encoded trimmed text; Arrow finds the distinct values."""
+    """Arrow text cells → encoded trimmed text; Arrow finds the distinct values and
+    trims them (what :func:`clean_cell` does: ``str.strip()``, None when empty)."""
     encoded = pc.dictionary_encode(cells, null_encoding="encode")
     if isinstance(encoded, pa.ChunkedArray):
         encoded = encoded.combine_chunks()
-    uniques = encoded.dictionary.to_pylist()
+    trimmed = pc.utf8_trim(encoded.dictionary, characters=_PY_WHITESPACE)
+    uniques = pc.if_else(pc.equal(trimmed, ""), None, trimmed).to_pylist()
     codes = encoded.indices.to_numpy(zero_copy_only=False).astype(np.intp)
-    return _Encoded(codes, _objects(map(clean_cell, uniques), len(uniques)))
+    return _Encoded(codes, _objects(uniques, len(uniques)))
 
 
 def _by_value(groups: np.ndarray, per_group: np.ndarray) -> _Encoded:
@@ -134,6 +141,8 @@ class _IssueSets:
 
     def add(self, groups: np.ndarray, per_group: list[tuple[str, ...]]) -> None:
         """Append the issues a step found, ``per_group[g]`` for rows of group g."""
+        if not any(per_group):  # most steps find nothing in most chunks
+            return
         distinct: dict[tuple[str, ...], int] = {}
         local = np.fromiter((distinct.setdefault(t, len(distinct)) for t in per_group),
                             dtype=np.intp, count=len(per_group))
