@@ -47,10 +47,17 @@ _CONTROL = "[\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f\\x7f\\ufeff]"
 _NEEDS_ESCAPE = '["\\\\\\x00-\\x1f]'  # what json.dumps escapes (ensure_ascii=False)
 
 
+#: Each byte as two lower-case hex digits.
+_HEX = np.array([f"{b:02x}".encode() for b in range(256)], dtype="S2")
+
+
 def identity_keys(frame: pd.DataFrame) -> pd.Series:
-    """A stable hash of each row's identity fields."""
+    """A stable hash of each row's identity fields: 16 lower-case hex digits
+    (``f"{h:016x}"`` of the 64-bit hash, written column-wise)."""
     hashed = pd.util.hash_pandas_object(frame[list(IDENTITY_FIELDS)].fillna(""), index=False)
-    return hashed.map(lambda h: f"{h:016x}")
+    octets = hashed.to_numpy(dtype=np.uint64).astype(">u8").view(np.uint8).reshape(-1, 8)
+    text = np.ascontiguousarray(_HEX[octets]).view("S16").ravel().astype("U16")
+    return pd.Series(text.astype(object), index=hashed.index)
 
 
 def future_limit(now: datetime, tolerance: timedelta) -> str:

@@ -22,7 +22,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from functools import cached_property, partial
-from itertools import repeat
+from itertools import chain, repeat
 from operator import itemgetter
 from typing import TypeVar
 
@@ -44,6 +44,7 @@ from matching.standardise.steps import (
     plain_fields,
     raw_key,
 )
+from matching.standardise.text import simplified_in_advance, to_halfwidth
 
 __all__ = ["StandardisedChunk", "standardise_frame", "standardise_chunks", "KEPT_COLUMNS"]
 
@@ -75,9 +76,16 @@ class _Encoded:
 
 
 def _encode_cells(cells: np.ndarray) -> _Encoded:
-    """Raw cells → encoded trimmed text (None when empty), cleaned once per value."""
-    codes, uniques = pd.factorize(cells, use_na_sentinel=False)
-    return _Encoded(codes, _objects(map(clean_cell, uniques), len(uniques)))
+    """Raw cells → encoded trimmed text (None when empty), cleaned once per value.
+    Not ``pd.factorize``: its string table compares C strings, so a cell with a NUL
+    would share a code with the cell that ends at that NUL ("a" and "a\x00b")."""
+    try:
+        return _encode_arrow(pa.array(cells, type=pa.string(), from_pandas=True))
+    except (pa.ArrowInvalid, pa.ArrowTypeError):  # not all text: numbers, say
+        distinct: dict[object, int] = {}
+        codes = np.fromiter((distinct.setdefault(v, len(distinct)) for v in cells.tolist()),
+                            dtype=np.intp, count=len(cells))
+        return _Encoded(codes, _objects(map(clean_cell, distinct), len(distinct)))
 
 
 def _encode_arrow(cells: pa.ChunkedArray | pa.Array) -> _Encoded:
@@ -155,9 +163,52 @@ def _run_screened(step: Step, ctx: Context, state: dict[str, _Encoded],
     issues.add(col.codes, found)
 
 
+def _run_batched(step: Step, ctx: Context, state: dict[str, _Encoded],
+                 issues: _IssueSets) -> None:
+    """A one-input step with a column-wise form: that on the distinct values it
+    takes, ``run`` on the others."""
+    assert step.batch is not None
+    col = state[step.inputs[0]]
+    done, outputs = step.batch(col.values)
+    rest = np.flatnonzero(~done).tolist()
+    results = [step.run(ctx, col.values[i]) for i in rest]
+    for j, name in enumerate(step.outputs):
+        values = outputs[j]
+        for i, result in zip(rest, results, strict=True):
+            values[i] = result[j]
+        state[name] = _encoded_output(name, col.codes, values)
+    if rest:
+        found: list[tuple[str, ...]] = [()] * len(col.values)
+        for i, result in zip(rest, results, strict=True):
+            found[i] = result[-1]
+        issues.add(col.codes, found)
+
+
+#: The values a later step reads: only these need their equal outputs of different
+#: groups merged into one code (see _by_value); the rest are only ever materialised.
+_READ_LATER = frozenset(name for step in STEPS for name in step.inputs)
+
+
+def _encoded_output(name: str, groups: np.ndarray, per_group: np.ndarray) -> _Encoded:
+    return _by_value(groups, per_group) if name in _READ_LATER else _Encoded(groups, per_group)
+
+
 def _run_step(step: Step, ctx: Context, state: dict[str, _Encoded], issues: _IssueSets) -> None:
+    if step.simplifies:
+        texts = [v for name in step.simplifies for v in state[name].values.tolist() if v]
+        with simplified_in_advance(chain(texts, map(to_halfwidth, texts))):
+            _run_plain_step(step, ctx, state, issues)
+    else:
+        _run_plain_step(step, ctx, state, issues)
+
+
+def _run_plain_step(step: Step, ctx: Context, state: dict[str, _Encoded],
+                    issues: _IssueSets) -> None:
     if step.screen is not None:
         _run_screened(step, ctx, state, issues)
+        return
+    if step.batch is not None:
+        _run_batched(step, ctx, state, issues)
         return
     columns = [state[name] for name in step.inputs]
     groups, first = _groups(columns)
@@ -165,7 +216,7 @@ def _run_step(step: Step, ctx: Context, state: dict[str, _Encoded], issues: _Iss
     results = list(map(step.run, repeat(ctx), *args))
     n = len(results)
     for j, name in enumerate(step.outputs):
-        state[name] = _by_value(groups, _objects(map(itemgetter(j), results), n))
+        state[name] = _encoded_output(name, groups, _objects(map(itemgetter(j), results), n))
     issues.add(groups, list(map(itemgetter(-1), results)))
 
 
