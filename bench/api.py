@@ -13,9 +13,12 @@ PostgreSQL the database ``--pg-database``) and reused by later runs.
 The load generator is ``wrk`` (C, one connection per thread, keep-alive) with
 ``bench/api_load.lua``: it costs the machine a fraction of what the server
 does, so the server's figures are not the client's. Phases per database:
-match-check alone from 1 connection (latency without queueing), then the
-sustained mix (``--register-share`` registrations, each applicant registered
-at most once) from ``--connections``. Printed per phase: requests/s, p50/p99
+match-check alone from 1 connection (latency without queueing), then the mix
+(``--register-share`` registrations, each applicant registered at most once):
+first its capacity (``--connections``, each sending as soon as it has its
+answer), then sustained for ``--seconds`` at a fixed ``--rate`` (open loop:
+requests are due on a schedule and a latency counts from when the request was
+due, so a server falling behind shows). Printed per phase: requests/s, p50/p99
 per call, errors, decisions, the server's CPU per request (all its processes)
 and its memory (RSS of each process, and PSS: the preloaded pages the workers
 share counted once), the load average at the start and end.
@@ -286,10 +289,10 @@ def _bodies(rows: list[dict[str, str]], path: Path) -> None:
 
 
 def _wrk(server: _Server, key: str, bodies: Path, seconds: float, connections: int,
-         share: float, work: Path) -> dict[str, Any]:
+         share: float, work: Path, rate: float = 0.0) -> dict[str, Any]:
     out = work / f"wrk-{time.time_ns()}.json"
     env = dict(os.environ, WRK_BODIES=str(bodies), WRK_OUT=str(out), WRK_SHARE=str(share),
-               WRK_KEY=key, WRK_THREADS=str(connections))
+               WRK_KEY=key, WRK_THREADS=str(connections), WRK_RATE=str(rate))
     cmd = ["wrk", f"-t{connections}", f"-c{connections}", f"-d{int(seconds)}s", "--timeout",
            "30s", "-s", str(LUA), f"http://127.0.0.1:{server.port}"]
     subprocess.run(cmd, env=env, check=True, stdout=subprocess.DEVNULL)
@@ -298,9 +301,9 @@ def _wrk(server: _Server, key: str, bodies: Path, seconds: float, connections: i
 
 
 def _phase(kind: str, label: str, server: _Server, key: str, bodies: Path, seconds: float,
-           connections: int, share: float, work: Path) -> None:
+           connections: int, share: float, work: Path, rate: float = 0.0) -> None:
     load0, cpu0 = _load(), server.cpu()
-    got = _wrk(server, key, bodies, seconds, connections, share, work)
+    got = _wrk(server, key, bodies, seconds, connections, share, work, rate)
     cpu = server.cpu() - cpu0
     n = int(got["requests"])
     bad = {k: v for k, v in got["statuses"].items()
@@ -347,9 +350,14 @@ def _bench(kind: str, store: Path, held: list[dict[str, str]], args: argparse.Na
                work)
         _phase(kind, "match-check alone, 1 connection", server, key, bodies,
                args.short_seconds, 1, 0.0, work)
-        _phase(kind, f"mix with {args.register_share:.0%} registrations, "
-               f"{args.connections} connections", server, key, bodies, args.seconds,
+        mix = f"mix with {args.register_share:.0%} registrations"
+        _phase(kind, f"{mix}, capacity: {args.connections} connections, each sending as "
+               "soon as it has its answer", server, key, bodies, args.capacity_seconds,
                args.connections, args.register_share, work)
+        _phase(kind, f"{mix}, sustained: paced at {args.rate:.0f} requests/s over "
+               f"{args.paced_connections} connections, latency from when each was due",
+               server, key, bodies, args.seconds, args.paced_connections,
+               args.register_share, work, rate=args.rate)
         print(f"  {kind}: server peak memory {server.peak_rss / 2**20:,.0f} MiB RSS summed "
               f"over its processes, {server.peak_pss / 2**20:,.0f} MiB PSS (shared pages "
               "counted once)", flush=True)
@@ -366,9 +374,12 @@ def main() -> None:
                     help="build the stores here once and reuse them (default: a temp dir)")
     ap.add_argument("--pg-database", default="ecif_bench_api")
     ap.add_argument("--build-only", action="store_true")
-    ap.add_argument("--seconds", type=float, default=60, help="the sustained mix")
+    ap.add_argument("--seconds", type=float, default=60, help="the sustained, paced mix")
+    ap.add_argument("--rate", type=float, default=300, help="requests/s of the paced mix")
+    ap.add_argument("--paced-connections", type=int, default=16)
     ap.add_argument("--short-seconds", type=float, default=20, help="1 connection")
-    ap.add_argument("--connections", type=int, default=8)
+    ap.add_argument("--capacity-seconds", type=float, default=30)
+    ap.add_argument("--connections", type=int, default=8, help="the capacity phase")
     ap.add_argument("--server", choices=["gunicorn", "waitress"], default="gunicorn")
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--threads", type=int, default=4)

@@ -6,6 +6,11 @@
 -- bodies.jsonl: one line per applicant, "<match-check body>\t<registration body>".
 -- With one connection per thread, each thread's request() and response() alternate,
 -- so the time between them is that request's latency (CLOCK_MONOTONIC via the FFI).
+-- WRK_RATE > 0 paces the load (open loop): each connection sends at a fixed rate
+-- (WRK_RATE / threads per second) on a schedule, and a request's latency counts from
+-- the time it was due, so a server falling behind shows as latency (no coordinated
+-- omission, as in wrk2). WRK_RATE = 0: each connection sends as soon as it has its
+-- answer (closed loop: the server's capacity).
 -- Each applicant is registered at most once: thread i registers rows i, i+n, ...
 
 local ffi = require("ffi")
@@ -41,10 +46,22 @@ function init(args)
     i = i + 1
   end
   math.randomseed(tid * 7919)
+  rate = tonumber(os.getenv("WRK_RATE") or "0")
+  if rate > 0 then
+    period = n * 1000 / rate
+    due = now_ms() + period * (tid - 1) / n  -- connections staggered over one period
+  end
   next_reg = 1
   lat_match, lat_register = {}, {}
   statuses, decisions = {}, {}
   headers = {["Content-Type"] = "application/json", ["X-API-Key"] = key}
+end
+
+function delay()
+  if rate > 0 then
+    return math.max(0, math.floor(due - now_ms()))
+  end
+  return 0
 end
 
 function request()
@@ -58,7 +75,12 @@ function request()
     body = checks[math.random(#checks)]
     path = "/api/v1/match-check"
   end
-  started = now_ms()
+  if rate > 0 then
+    started = due  -- from when it was due, even if sent late
+    due = due + period
+  else
+    started = now_ms()
+  end
   return wrk.format("POST", path, headers, body)
 end
 
