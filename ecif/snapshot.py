@@ -25,12 +25,12 @@ import pyarrow as pa
 from sqlalchemy import Connection
 from sqlalchemy.engine import URL
 
-from ecif.bulk import read_chunks
+from ecif.bulk import read_chunks, read_frame
 from matching.engine.backend import Backend, DuckDBBackend
 from matching.standardise.columns import OUTPUT_COLUMNS
 from models.db import StoreError
 
-__all__ = ["load_records", "export_records", "STD_TABLE", "FOCUS"]
+__all__ = ["load_records", "export_records", "read_columnar", "STD_TABLE", "FOCUS"]
 
 STD_TABLE = "std_records"
 #: 1 for a record in the run's scope (new or changed, or named by a decision)
@@ -70,6 +70,27 @@ def load_records(conn: Connection, db: DuckDBBackend, watermark_to: int | None =
                        "source_customer_id IN (SELECT k FROM _decided)")
         db.con.unregister("_decided")
     return int(db.con.execute(f"SELECT count(*) FROM {STD_TABLE}").fetchall()[0][0])
+
+
+def read_columnar(conn: Connection, query: str, empty_is_null: Sequence[str] = ()
+                  ) -> pd.DataFrame:
+    """The rows of ``query`` (committed data only: on SQLite and PostgreSQL it runs on
+    a connection of its own) as a frame, through the same Arrow path as
+    :func:`load_records`; row by row where the store has no such driver.
+
+    SQLite's driver types a column by its first rows, so a text column that may be
+    NULL must come as ``coalesce(c, '') AS c`` and be named in ``empty_is_null``:
+    its '' become None again (as row by row; a store never holds '' there)."""
+    url = conn.engine.url
+    if not _columnar(url):
+        frame = read_frame(conn, query)
+    else:
+        with _arrow_batches(url, query) as batches:
+            frame = batches.read_all().to_pandas()
+    for c in empty_is_null:
+        col = frame[c].astype(object)
+        frame[c] = col.where(col.notna() & col.ne(""), None)
+    return frame
 
 
 def export_records(db: DuckDBBackend, target: Backend, staging: Path) -> Path:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -32,6 +33,7 @@ class BatchContext:
     #: the match stage's engine: None for DuckDB, else Spark (matching.engine.spark)
     spark: SparkSettings | None = None
     started: float = field(default_factory=time.perf_counter)
+    cpu_started: float = field(default_factory=lambda: _cpu_seconds())
 
     def say(self, message: str) -> None:
         if self.progress:
@@ -48,6 +50,9 @@ class BatchContext:
                            .where(BatchRun.id == self.run_id)).one()
         all_counts = dict(row.counts)
         all_counts.update({f"{stage}.{k}": v for k, v in counts.items()})
+        # processor time of this process and its children (the SQLite reader), less
+        # sensitive to other work on the machine than the wall-clock timings
+        all_counts[f"{stage}.cpu_seconds"] = round(_cpu_seconds() - self.cpu_started, 2)
         timings = dict(row.timings)
         timings[stage] = round(time.perf_counter() - self.started, 2)
         if conn.dialect.name == "postgresql":  # the stage may have grown tables a lot
@@ -56,3 +61,9 @@ class BatchContext:
             stage=stage, counts=all_counts, timings=timings))
         fault_point(stage, "commit")
         self.started = time.perf_counter()
+        self.cpu_started = _cpu_seconds()
+
+
+def _cpu_seconds() -> float:
+    t = os.times()
+    return t.user + t.system + t.children_user + t.children_system

@@ -15,9 +15,11 @@ __all__ = ["golden_stage"]
 def golden_stage(ctx: BatchContext) -> dict[str, Any]:
     fault_point(BatchStage.GOLDEN, "start")
     with ctx.engine.begin() as conn:
-        touched = ("SELECT DISTINCT l2.customer_no FROM link l2 JOIN source_record s2 "
-                   f"ON s2.id = l2.record_id WHERE l2.run_id = {int(ctx.run_id)} "
-                   f"OR ({ctx.in_scope('s2')})")
+        # two queries, not one with OR: the second walks the ingest_id index over the
+        # night's records (an OR had the store scan every link joined to its record)
+        touched = (f"SELECT l2.customer_no FROM link l2 WHERE l2.run_id = {int(ctx.run_id)} "
+                   "UNION SELECT l2.customer_no FROM link l2 JOIN source_record s2 "
+                   f"ON s2.id = l2.record_id WHERE {ctx.in_scope('s2')}")
         counts = refresh_golden(conn, touched, ctx.run_id, ctx.config_dir)
         ctx.complete(conn, BatchStage.GOLDEN, counts)
     return counts

@@ -30,7 +30,7 @@ from ecif.services.base import BATCH
 from ecif.services.decisions import live_decisions
 from ecif.services.model_registry import active_models, save_version
 from ecif.services.realtime_index import index_frames, index_is_empty, write_index
-from ecif.snapshot import FOCUS, STD_TABLE, export_records, load_records
+from ecif.snapshot import FOCUS, STD_TABLE, export_records, load_records, read_columnar
 from matching.engine.backend import Backend, DuckDBBackend
 from matching.engine.engines import open_backend
 from matching.engine.features import organisation_features_sql, person_features_sql
@@ -77,7 +77,7 @@ def match_stage(ctx: BatchContext) -> dict[str, Any]:
         t0 = time.perf_counter()
         with ctx.engine.connect() as conn:
             total = load_records(conn, db, ctx.watermark_to, ctx.in_scope(), decided)
-            links = read_frame(conn, (
+            links = read_columnar(conn, (
                 "SELECT s.id AS record_id, s.record_key AS unique_id, l.customer_no, "
                 "l.link_type, l.identity_key AS link_identity, s.identity_key, "
                 f"CASE WHEN {ctx.in_scope('s')} THEN 1 ELSE 0 END AS focus "

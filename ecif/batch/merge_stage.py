@@ -6,8 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 from ecif.batch.context import BatchContext, fault_point
-from ecif.bulk import read_frame
 from ecif.services.clusters import EventInfo, apply_clusters
+from ecif.snapshot import read_columnar
 from matching.vocabulary import BATCH_ACTOR, BatchStage
 
 __all__ = ["merge_stage"]
@@ -16,14 +16,18 @@ __all__ = ["merge_stage"]
 def merge_stage(ctx: BatchContext) -> dict[str, Any]:
     fault_point(BatchStage.MERGE, "start")
     with ctx.engine.begin() as conn:
-        plan = read_frame(conn, (
-            "SELECT p.record_id, p.cluster, p.link_type, p.rule, p.model_version, "
-            "s.record_key, s.customer_type, s.identity_key, l.customer_no AS prior_no, "
-            "l.link_type AS old_link_type, l.identity_key AS old_identity, "
-            "l.rule AS old_rule, l.model_version AS old_model_version "
-            "FROM planned_link p JOIN source_record s ON s.id = p.record_id "
-            "LEFT JOIN link l ON l.record_id = p.record_id WHERE p.run_id = :r"),
-            {"r": ctx.run_id})
+        # the plan the match stage committed, read columnar (a first night: every record)
+        nullable = {"p.rule": "rule", "p.model_version": "model_version",
+                    "l.customer_no": "prior_no", "l.link_type": "old_link_type",
+                    "l.identity_key": "old_identity", "l.rule": "old_rule",
+                    "l.model_version": "old_model_version"}
+        plan = read_columnar(conn, (
+            "SELECT p.record_id, p.cluster, p.link_type, "
+            "s.record_key, s.customer_type, s.identity_key, "
+            + ", ".join(f"coalesce({c}, '') AS {name}" for c, name in nullable.items())
+            + " FROM planned_link p JOIN source_record s ON s.id = p.record_id "
+            f"LEFT JOIN link l ON l.record_id = p.record_id WHERE p.run_id = {int(ctx.run_id)}"),
+            empty_is_null=tuple(nullable.values()))
         applied = apply_clusters(conn, plan, ctx.run_id, info=EventInfo(BATCH_ACTOR))
         ctx.complete(conn, BatchStage.MERGE, applied.counts)
     return applied.counts

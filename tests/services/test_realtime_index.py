@@ -1,0 +1,96 @@
+"""The batch's set-based build of the API's index gives exactly the keys the API
+computes one record at a time (matching.realtime.blocking.block_keys, the oracle),
+and the first night's whole-index write leaves the same rows and the key index."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from sqlalchemy import Engine, inspect, select
+
+from ecif.bulk import read_frame
+from ecif.ingest import ingest_files
+from ecif.services import realtime_index
+from ecif.services.realtime_index import index_frames, write_index
+from matching.engine.backend import DuckDBBackend
+from matching.engine.features import organisation_features_sql, person_features_sql
+from matching.engine.workflow import STD_TABLE, load_sources
+from matching.generator.latin import generate_latin
+from matching.realtime.blocking import block_keys
+from models.realtime import BlockKey
+
+SAMPLE = Path(__file__).parents[2] / "data" / "sample" / "day_001.csv"
+
+
+@pytest.fixture(scope="module")
+def features(tmp_path_factory: pytest.TempPathFactory) -> DuckDBBackend:
+    """Feature tables of the Chinese sample and a Latin-script set (whose name and
+    address columns the Chinese one leaves empty), half the records in focus."""
+    work = tmp_path_factory.mktemp("index")
+    generate_latin(work / "latin", records=300, seed=5)
+    db = DuckDBBackend()
+    load_sources(db, [SAMPLE, work / "latin" / "day_001.csv"], work)
+    db.con.execute(f"ALTER TABLE {STD_TABLE} ADD COLUMN _focus INTEGER")
+    db.con.execute(f"UPDATE {STD_TABLE} SET _focus = CASE WHEN hash(source_customer_id) % 2 "
+                   "= 0 THEN 1 ELSE 0 END")
+    db.create_table("persons", person_features_sql(STD_TABLE, ("_focus",)))
+    db.create_table("organisations", organisation_features_sql(STD_TABLE, ("_focus",)))
+    return db
+
+
+def _ids(db: DuckDBBackend) -> pd.Series:
+    keys = db.fetch_arrow(f"SELECT source_system || ':' || source_customer_id FROM "
+                          f"{STD_TABLE} ORDER BY 1").column(0).to_pylist()
+    return pd.Series(range(1, len(keys) + 1), index=keys)
+
+
+def _oracle(db: DuckDBBackend, ids: pd.Series, focus: str | None) -> set[tuple[int, int]]:
+    out = set()
+    for ctype, table in (("P", "persons"), ("G", "organisations")):
+        where = f"WHERE {focus} = 1" if focus else ""
+        for row in db.fetch_arrow(f"SELECT * FROM {table} {where}").to_pylist():
+            out |= {(int(ids[row["unique_id"]]), k) for k in block_keys(row, ctype)}
+    return out
+
+
+@pytest.mark.parametrize("focus", [None, "_focus"])
+def test_keys_are_the_ones_the_api_computes(features: DuckDBBackend, focus: str | None) -> None:
+    ids = _ids(features)
+    got = index_frames(features, ids, focus)
+    want = _oracle(features, ids, focus)
+    rows = list(zip(got.keys["record_id"].tolist(), got.keys["key"].tolist(), strict=True))
+    assert len(rows) == len(set(rows))
+    assert set(rows) == want
+    assert len(want) > 2000
+    # the Latin-only rules give keys too (name words, address parts)
+    assert features.fetch_arrow("SELECT count(*) FROM persons WHERE name_lo IS NOT NULL"
+                                ).column(0)[0].as_py() > 0
+    in_focus = features.fetch_arrow(
+        "SELECT unique_id FROM persons" + (" WHERE _focus = 1" if focus else "")
+        + " UNION ALL SELECT unique_id FROM organisations"
+        + (" WHERE _focus = 1" if focus else "")).column(0).to_pylist()
+    assert sorted(got.refreshed) == sorted(int(ids[k]) for k in in_focus)
+
+
+@pytest.mark.parametrize("rebuild_min", [0, 10**9])
+def test_whole_index_write_keeps_rows_and_key_index(
+        store: Engine, features: DuckDBBackend, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch, rebuild_min: int) -> None:
+    if store.dialect.name != "sqlite":
+        pytest.skip("the rebuild path is SQLite's")
+    monkeypatch.setattr(realtime_index, "_REBUILD_MIN", rebuild_min)
+    generate_latin(tmp_path, records=300, seed=5)
+    ingest_files(store, [SAMPLE, tmp_path / "day_001.csv"], workers=1)
+    with store.connect() as conn:
+        stored = read_frame(conn, "SELECT record_key, id FROM source_record")
+    ids = pd.Series(stored["id"].to_numpy(), index=stored["record_key"].to_numpy())
+    frames = index_frames(features, ids, None)
+    with store.begin() as conn:
+        write_index(conn, frames)
+    with store.connect() as conn:
+        got = read_frame(conn, select(BlockKey.record_id, BlockKey.key))
+    assert set(zip(got["record_id"], got["key"], strict=True)) == _oracle(features, ids, None)
+    names = {i["name"] for i in inspect(store).get_indexes("block_key")}
+    assert "ix_block_key_key" in names
