@@ -362,4 +362,4 @@ def standardise_chunks(
     runs where the chunk was standardised, so in a pool it must be a module-level
     function. At most ``2 × workers`` chunks are in flight."""
     yield from map_ordered(partial(_work, codes, finish), chunks, workers=workers,
-                           preload=[__name__, finish.__module__])
+                           preload=[__name__, finish.__module__, "matching.standardise.warm"])
