@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -28,7 +30,8 @@ from matching.standardise.steps import utc_instant
 from models.source_record import STD_FIELDS
 
 __all__ = ["PrepareContext", "PreparedChunk", "prepare_chunk", "STAGE_COLUMNS", "stage_rows",
-           "EXCEPTION_COLUMNS", "IDENTITY_FIELDS", "identity_keys", "future_limit"]
+           "EXCEPTION_COLUMNS", "IDENTITY_FIELDS", "identity_keys", "identity_key_of",
+           "future_limit"]
 
 #: An update that changes one of these re-opens the record's match.
 IDENTITY_FIELDS = ("customer_type", "name_plain", "gender", "birth_date", "id_type",
@@ -58,6 +61,22 @@ def identity_keys(frame: pd.DataFrame) -> pd.Series:
     octets = hashed.to_numpy(dtype=np.uint64).astype(">u8").view(np.uint8).reshape(-1, 8)
     text = np.ascontiguousarray(_HEX[octets]).view("S16").ravel().astype("U16")
     return pd.Series(text.astype(object), index=hashed.index)
+
+
+_U64 = (1 << 64) - 1
+
+
+def identity_key_of(record: Mapping[str, Any]) -> str:
+    """:func:`identity_keys` of one record without building a frame (the real-time
+    path): pandas hashes each value (``hash_array``, elementwise) and combines a
+    row's column hashes as CPython combines a tuple's; the same here in integers."""
+    values = np.array(["" if record.get(f) is None else record.get(f)
+                       for f in IDENTITY_FIELDS], dtype=object)
+    out, mult, n = 0x345678, 1000003, len(IDENTITY_FIELDS)
+    for i, h in enumerate(pd.util.hash_array(values).tolist()):
+        out = ((out ^ h) * mult) & _U64
+        mult = (mult + 82520 + 2 * (n - i)) & _U64
+    return f"{(out + 97531) & _U64:016x}"
 
 
 def future_limit(now: datetime, tolerance: timedelta) -> str:
