@@ -1,37 +1,49 @@
 """Load test of the integrators' API: match-check and registration under a
-production WSGI server (waitress, ``ecif serve``), on SQLite and PostgreSQL.
+production WSGI server (``ecif serve --server gunicorn``, worker processes
+forked from one loaded app; or waitress), on SQLite and PostgreSQL.
 
 A generated night (``--records``, persons and organisations, some with IDs,
-some without) is ingested and batched into a fresh store, except
-``--held-out`` rows kept back as requests: they are the applicants at policy
-entry (some are new customers, most have records in the store under other
-systems). ``--clients`` threads then send, for ``--seconds``, 80 % match-checks
-and 20 % registrations (each held-out row registered at most once) over
-keep-alive connections. Printed: requests/s, p50/p99 per call, errors, the
-decisions, the server's peak RSS.
+some without) is ingested and batched into a store, except ``--held-out`` rows
+kept back as requests: the applicants at policy entry (most have records in
+the store under other systems, some are new). Rows that admission rejects (no
+name, ...) are left out of the requests, so any answer but 200/201 is an error.
+The store is built once under ``--store DIR`` (SQLite ``DIR/api.db``; on
+PostgreSQL the database ``--pg-database``) and reused by later runs.
+
+The load generator is ``wrk`` (C, one connection per thread, keep-alive) with
+``bench/api_load.lua``: it costs the machine a fraction of what the server
+does, so the server's figures are not the client's. Phases per database:
+match-check alone from 1 connection (latency without queueing), then the mix
+(``--register-share`` registrations, each applicant registered at most once):
+first its capacity (``--connections``, each sending as soon as it has its
+answer), then sustained for ``--seconds`` at a fixed ``--rate`` (open loop:
+requests are due on a schedule and a latency counts from when the request was
+due, so a server falling behind shows). Printed per phase: requests/s, p50/p99
+per call, errors, decisions, the server's CPU per request (all its processes)
+and its memory (RSS of each process, and PSS: the preloaded pages the workers
+share counted once), the load average at the start and end.
 
 Peer, in the same run on the same candidates: Splink's own real-time scoring,
 ``splink.internals.realtime.compare_records`` with its SQL cache, one call per
 request (the record against all its candidates at once), against the native
 scorer on the same pairs; the probabilities must agree to 1e-6.
 
-    .venv/bin/python bench/api.py --records 100000 --seconds 60
+    .venv/bin/python bench/api.py --records 1000000 --store /tmp/api1m --build-only
+    .venv/bin/python bench/api.py --records 1000000 --store /tmp/api1m --seconds 300
 """
 
 from __future__ import annotations
 
 import argparse
-import http.client
 import json
 import logging
 import os
-import random
+import shutil
 import subprocess
 import sys
 import tempfile
 import threading
 import time
-import uuid
 from pathlib import Path
 from typing import Any
 
@@ -43,37 +55,41 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bench._common import machine  # noqa: E402
 from ecif.batch import run_batch  # noqa: E402
 from ecif.ingest import ingest_files  # noqa: E402
+from ecif.services.api_input import parse_record  # noqa: E402
 from ecif.services.apikeys import create_key  # noqa: E402
 from ecif.services.base import Actor, unit_of_work  # noqa: E402
 from ecif.services.matchcheck import Matcher  # noqa: E402
 from ecif.services.model_registry import active_models  # noqa: E402
 from matching.config import DEFAULT_CONFIG_DIR, load_code_maps  # noqa: E402
 from matching.engine.config import load_engine_config  # noqa: E402
+from matching.exceptions import BadInput  # noqa: E402
 from matching.generator import generate  # noqa: E402
 from matching.standardise.record import standardise_record  # noqa: E402
 from models.db import init_db, make_engine  # noqa: E402
 
-PG_SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+PG_SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+LUA = Path(__file__).with_name("api_load.lua")
 
 
-def _pg_database() -> tuple[str, str]:
+def _load() -> str:
+    return "/".join(f"{x:.1f}" for x in os.getloadavg())
+
+
+def _pg_url(name: str) -> str:
+    return PG_SERVER.rsplit("/", 1)[0] + f"/{name}"
+
+
+def _pg_exists(name: str) -> bool:
     from sqlalchemy import create_engine, text
 
-    name = f"ecif_bench_api_{uuid.uuid4().hex[:8]}"
     admin = create_engine(PG_SERVER, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
+        found = conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"),
+                             {"n": name}).first() is not None
+        if not found:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
     admin.dispose()
-    return PG_SERVER.rsplit("/", 1)[0] + f"/{name}", name
-
-
-def _drop_pg(name: str) -> None:
-    from sqlalchemy import create_engine, text
-
-    admin = create_engine(PG_SERVER, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    return found
 
 
 def _probe(row: dict[str, str]) -> dict[str, str]:
@@ -81,83 +97,50 @@ def _probe(row: dict[str, str]) -> dict[str, str]:
             if k not in ("source_customer_id", "updated_at") and v}
 
 
-class _Load:
-    def __init__(self, port: int, key: str, rows: list[dict[str, str]], seconds: float,
-                 clients: int, register_share: float) -> None:
-        self.port, self.key, self.rows = port, key, rows
-        self.seconds, self.clients, self.share = seconds, clients, register_share
-        self.lock = threading.Lock()
-        self.to_register = list(range(len(rows)))
-        random.Random(7).shuffle(self.to_register)
-        self.results: list[tuple[str, float, int, str]] = []  # call, seconds, status, decision
-
-    def _one(self, seed: int, deadline: float, record: bool) -> None:
-        rng = random.Random(seed)
-        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
-        headers = {"X-API-Key": self.key, "Content-Type": "application/json"}
-        out = []
-        while time.perf_counter() < deadline:
-            idx = None
-            if rng.random() < self.share:
-                with self.lock:
-                    idx = self.to_register.pop() if self.to_register else None
-            if idx is not None:
-                call, path, body = "register", "/api/v1/customers", self.rows[idx]
-            else:
-                row = self.rows[rng.randrange(len(self.rows))]
-                call, path, body = "match", "/api/v1/match-check", _probe(row)
-            data = json.dumps(body, ensure_ascii=False).encode("utf-8")
-            t0 = time.perf_counter()
-            try:
-                conn.request("POST", path, body=data, headers=headers)
-                resp = conn.getresponse()
-                payload = resp.read()
-                status = resp.status
-            except (OSError, http.client.HTTPException):
-                status, payload = 599, b"{}"
-                conn.close()
-                conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
-            took = time.perf_counter() - t0
-            decision = ""
-            if status in (200, 201):
-                decision = json.loads(payload).get("decision", "")
-            if record:
-                out.append((call, took, status, decision))
-        conn.close()
-        with self.lock:
-            self.results.extend(out)
-
-    def run(self, warmup: float = 5.0) -> float:
-        for phase, length in (("warm", warmup), ("measure", self.seconds)):
-            deadline = time.perf_counter() + length
-            threads = [threading.Thread(target=self._one, args=(i + (99 if phase == "warm"
-                                                                     else 0), deadline,
-                                                                 phase == "measure"))
-                       for i in range(self.clients)]
-            t0 = time.perf_counter()
-            for t in threads:
-                t.start()
-            for t in threads:
-                t.join()
-            elapsed = time.perf_counter() - t0
-        return elapsed
-
-
-def _serve(url: str, port: int, threads: int) -> subprocess.Popen[bytes]:
-    env = dict(os.environ, ECIF_DATABASE_URL=url)
-    proc = subprocess.Popen([sys.executable, "-m", "ecif.cli", "serve", "--port", str(port),
-                             "--threads", str(threads)], env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    for _ in range(200):
+def _data(args: argparse.Namespace) -> tuple[Path, list[dict[str, str]]]:
+    """The store's rows (a CSV) and the held-out applicants (admitted ones only)."""
+    store, held_csv = args.store / "store.csv", args.store / "held.csv"
+    if not held_csv.exists():
+        data = args.store / "data"
+        if not (data / "day_001.csv").exists():
+            generate(data, records=args.records, seed=args.seed)
+        frame = pd.read_csv(data / "day_001.csv", dtype=str, keep_default_na=False)
+        held_idx = frame.sample(n=args.held_out, random_state=args.seed).index
+        frame.drop(index=held_idx).to_csv(store, index=False)
+        frame.loc[held_idx].to_csv(held_csv, index=False)
+    held = pd.read_csv(held_csv, dtype=str, keep_default_na=False)
+    codes = load_code_maps()
+    rows = []
+    for r in held.to_dict("records"):
+        row = {str(k): str(v) for k, v in r.items()}
         try:
-            c = http.client.HTTPConnection("127.0.0.1", port, timeout=1)
-            c.request("GET", "/healthz")
-            if c.getresponse().status == 200:
-                return proc
-        except OSError:
-            time.sleep(0.1)
-    proc.kill()
-    raise RuntimeError("the server did not start")
+            parse_record({k: v for k, v in row.items() if v}, codes, register=True)
+        except BadInput:
+            continue
+        rows.append(row)
+    return store, rows
+
+
+def _build(url: str, store: Path, key_file: Path) -> str:
+    """Ingest and batch the store (once); return the bench's API key."""
+    if key_file.exists():
+        return key_file.read_text().strip()
+    engine = make_engine(url)
+    init_db(engine)
+    t0 = time.perf_counter()
+    got = ingest_files(engine, [store], workers=1)
+    t1 = time.perf_counter()
+    run_batch(engine, load_engine_config(DEFAULT_CONFIG_DIR), config_dir=DEFAULT_CONFIG_DIR,
+              workers=1)
+    t2 = time.perf_counter()
+    with unit_of_work(engine) as conn:
+        key = create_key(conn, f"bench-{int(time.time())}", rate_limit=100_000_000,
+                         actor=Actor("bench", system=True)).key
+    engine.dispose()
+    key_file.write_text(key)
+    print(f"  store {url.rsplit('/', 1)[-1]}: {got.read:,} rows; ingest {t1 - t0:.0f}s, batch "
+          f"{t2 - t1:.0f}s", flush=True)
+    return key
 
 
 def _peer(engine: Any, rows: list[dict[str, str]], n: int) -> str:
@@ -216,117 +199,211 @@ def _peer(engine: Any, rows: list[dict[str, str]], n: int) -> str:
             f"= {ss / ns:.0f}x slower; largest probability difference {worst:.1e}")
 
 
-def _report(kind: str, label: str, load: _Load, elapsed: float, cpu: float) -> None:
-    """One phase: requests/s, per call p50/p99 and decisions, errors (400: a body the
-    admission rejects, as it should), the server's CPU ms per request (warm-up
-    included in the CPU, so slightly high)."""
-    res = pd.DataFrame(load.results, columns=["call", "s", "status", "decision"])
-    rejected = res["status"].eq(400)
-    errors = ~res["status"].isin([200, 201, 400])
-    n = len(res)
-    print(f"  {kind}, {label}: {n:,} requests in {elapsed:.0f}s = {n / elapsed:,.0f}/s; "
-          f"errors {int(errors.sum())} {res.loc[errors, 'status'].value_counts().to_dict()}, "
-          f"rejected bodies {int(rejected.sum())}; server CPU {cpu / max(n, 1) * 1000:.1f} ms "
-          f"per request")
-    for call, part in res.groupby("call"):
-        ms = part["s"].to_numpy() * 1000
-        decisions = part.loc[part["decision"] != "", "decision"].value_counts().to_dict()
-        print(f"    {call}: {len(part):,} calls, p50 {np.percentile(ms, 50):.1f} ms, "
-              f"p99 {np.percentile(ms, 99):.1f} ms; {decisions}")
+class _Server:
+    """``ecif serve`` in a child process; CPU and memory of all its processes."""
 
+    def __init__(self, url: str, args: argparse.Namespace) -> None:
+        env = dict(os.environ, ECIF_DATABASE_URL=url)
+        cmd = [sys.executable, "-m", "ecif.cli", "serve", "--port", str(args.port),
+               "--server", args.server]
+        if args.server == "gunicorn":
+            cmd += ["--workers", str(args.workers)]
+        cmd += ["--threads", str(args.threads)]
+        logging.getLogger().info("serving: %s", " ".join(cmd))
+        self.proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL,
+                                     stderr=subprocess.DEVNULL)
+        self.port = args.port
+        self.peak_rss = 0
+        self.peak_pss = 0
+        self._stop = threading.Event()
+        self._wait_ready()
+        self._sampler = threading.Thread(target=self._sample, daemon=True)
+        self._sampler.start()
 
-def _bench(kind: str, store_rows: Path, held: list[dict[str, str]], args: argparse.Namespace,
-           work: Path) -> None:
-    pg_name = None
-    if kind == "postgresql":
-        url, pg_name = _pg_database()
-    else:
-        url = f"sqlite:///{work / 'api.db'}"
-    try:
-        engine = make_engine(url)
-        init_db(engine)
-        t0 = time.perf_counter()
-        got = ingest_files(engine, [store_rows], workers=1)
-        t1 = time.perf_counter()
-        config = load_engine_config(DEFAULT_CONFIG_DIR)
-        run_batch(engine, config, config_dir=DEFAULT_CONFIG_DIR, workers=1)
-        t2 = time.perf_counter()
-        print(f"{kind}: store of {got.read:,} rows: ingest {t1 - t0:.0f}s, batch "
-              f"{t2 - t1:.0f}s")
-        with unit_of_work(engine) as conn:
-            key = create_key(conn, "bench", rate_limit=10_000_000,
-                             actor=Actor("bench", system=True)).key
-        print("  " + _peer(engine, held, args.peer))
-        port = args.port + (1 if kind == "postgresql" else 0)
-        server = _serve(url, port, args.threads)
-        proc = psutil.Process(server.pid)
-        peak = [0]
-        stop = threading.Event()
+    def _wait_ready(self) -> None:
+        import http.client
 
-        def sample() -> None:
-            while not stop.is_set():
+        for _ in range(1200):
+            try:
+                c = http.client.HTTPConnection("127.0.0.1", self.port, timeout=1)
+                c.request("GET", "/healthz")
+                if c.getresponse().status == 200:
+                    return
+            except OSError:
+                time.sleep(0.1)
+        self.proc.kill()
+        raise RuntimeError("the server did not start")
+
+    def processes(self) -> list[psutil.Process]:
+        me = psutil.Process(self.proc.pid)
+        return [me, *me.children(recursive=True)]
+
+    def cpu(self) -> float:
+        total = 0.0
+        for p in self.processes():
+            try:
+                t = p.cpu_times()
+                total += t.user + t.system
+            except psutil.Error:
+                pass
+        return total
+
+    def memory(self) -> str:
+        parts = []
+        for p in self.processes():
+            try:
+                parts.append(p.memory_info().rss / 2**20)
+            except psutil.Error:
+                pass
+        return " + ".join(f"{m:.0f}" for m in parts) + " MiB RSS"
+
+    def _sample(self) -> None:
+        while not self._stop.is_set():
+            rss = pss = 0
+            for p in self.processes():
                 try:
-                    peak[0] = max(peak[0], proc.memory_info().rss)
+                    full = p.memory_full_info()
+                    rss += full.rss
+                    pss += full.pss
                 except psutil.Error:
                     pass
-                stop.wait(0.2)
+            self.peak_rss = max(self.peak_rss, rss)
+            self.peak_pss = max(self.peak_pss, pss)
+            self._stop.wait(1.0)
 
-        sampler = threading.Thread(target=sample, daemon=True)
-        sampler.start()
-        phases = [("match-check alone, 1 client", 1, 0.0, args.seconds / 2),
-                  (f"match-check alone, {args.clients} clients", args.clients, 0.0,
-                   args.seconds / 2),
-                  (f"mix with {args.register_share:.0%} registrations, {args.clients} clients",
-                   args.clients, args.register_share, args.seconds)]
-        for label, clients, share, seconds in phases:
-            cpu0 = sum(proc.cpu_times()[:2])
-            load = _Load(port, key, held, seconds, clients, share)
-            elapsed = load.run(warmup=3.0)
-            cpu = sum(proc.cpu_times()[:2]) - cpu0
-            _report(kind, label, load, elapsed, cpu)
-        stop.set()
-        server.terminate()
-        server.wait(10)
-        print(f"  {kind}: server peak RSS {peak[0] / 2**20:.0f} MiB; load average "
-              f"{os.getloadavg()[0]:.1f}")
-        engine.dispose()
+    def stop(self) -> None:
+        self._stop.set()
+        self.proc.terminate()
+        try:
+            self.proc.wait(15)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+
+
+def _bodies(rows: list[dict[str, str]], path: Path) -> None:
+    with path.open("w", encoding="utf-8") as f:
+        for row in rows:
+            check = json.dumps(_probe(row), ensure_ascii=False)
+            reg = json.dumps({k: v for k, v in row.items() if v}, ensure_ascii=False)
+            f.write(f"{check}\t{reg}\n")
+
+
+def _wrk(server: _Server, key: str, bodies: Path, seconds: float, connections: int,
+         share: float, work: Path, rate: float = 0.0) -> dict[str, Any]:
+    out = work / f"wrk-{time.time_ns()}.json"
+    env = dict(os.environ, WRK_BODIES=str(bodies), WRK_OUT=str(out), WRK_SHARE=str(share),
+               WRK_KEY=key, WRK_THREADS=str(connections), WRK_RATE=str(rate))
+    cmd = ["wrk", f"-t{connections}", f"-c{connections}", f"-d{int(seconds)}s", "--timeout",
+           "30s", "-s", str(LUA), f"http://127.0.0.1:{server.port}"]
+    subprocess.run(cmd, env=env, check=True, stdout=subprocess.DEVNULL)
+    result: dict[str, Any] = json.loads(out.read_text())
+    return result
+
+
+def _phase(kind: str, label: str, server: _Server, key: str, bodies: Path, seconds: float,
+           connections: int, share: float, work: Path, rate: float = 0.0) -> None:
+    load0, cpu0 = _load(), server.cpu()
+    got = _wrk(server, key, bodies, seconds, connections, share, work, rate)
+    cpu = server.cpu() - cpu0
+    n = int(got["requests"])
+    bad = {k: v for k, v in got["statuses"].items()
+           if not k.endswith((" 200", " 201"))}
+    errors = sum(bad.values()) + int(got["socket_errors"])
+    print(f"  {kind}, {label}: {n:,} requests in {got['seconds']:.0f}s = "
+          f"{n / got['seconds']:,.0f}/s; errors {errors} {bad or ''}"
+          f"{' socket ' + str(got['socket_errors']) if got['socket_errors'] else ''}; "
+          f"server CPU {cpu / max(n, 1) * 1000:.2f} ms per request; load average "
+          f"{load0} -> {_load()}; server memory now {server.memory()}", flush=True)
+    for call, values in sorted(got["latency_ms"].items()):
+        if not values:
+            continue
+        ms = np.asarray(values, dtype=float)
+        decisions = {k.split(" ", 1)[1]: v for k, v in got["decisions"].items()
+                     if k.startswith(call + " ")}
+        print(f"    {call}: {len(ms):,} calls ({len(ms) / got['seconds']:,.0f}/s), "
+              f"p50 {np.percentile(ms, 50):.1f} ms, p99 {np.percentile(ms, 99):.1f} ms, "
+              f"max {ms.max():.0f} ms; {decisions}", flush=True)
+
+
+def _bench(kind: str, store: Path, held: list[dict[str, str]], args: argparse.Namespace,
+           work: Path) -> None:
+    if kind == "postgresql":
+        url = _pg_url(args.pg_database)
+        if not _pg_exists(args.pg_database) and (args.store / "key-postgresql").exists():
+            (args.store / "key-postgresql").unlink()
+    else:
+        url = f"sqlite:///{args.store / 'api.db'}"
+    key = _build(url, store, args.store / f"key-{kind}")
+    if args.build_only:
+        return
+    engine = make_engine(url)
+    print("  " + _peer(engine, held, args.peer), flush=True)
+    engine.dispose()
+    bodies = work / "bodies.jsonl"
+    _bodies(held, bodies)
+    server = _Server(url, args)
+    try:
+        print(f"  {kind}: server {args.server}"
+              f"{f' {args.workers} workers' if args.server == 'gunicorn' else ''} x "
+              f"{args.threads} threads; started with {server.memory()}", flush=True)
+        _phase(kind, "warm-up, match-check, 1 connection", server, key, bodies, 5, 1, 0.0,
+               work)
+        _phase(kind, "match-check alone, 1 connection", server, key, bodies,
+               args.short_seconds, 1, 0.0, work)
+        mix = f"mix with {args.register_share:.0%} registrations"
+        _phase(kind, f"{mix}, capacity: {args.connections} connections, each sending as "
+               "soon as it has its answer", server, key, bodies, args.capacity_seconds,
+               args.connections, args.register_share, work)
+        _phase(kind, f"{mix}, sustained: paced at {args.rate:.0f} requests/s over "
+               f"{args.paced_connections} connections, latency from when each was due",
+               server, key, bodies, args.seconds, args.paced_connections,
+               args.register_share, work, rate=args.rate)
+        print(f"  {kind}: server peak memory {server.peak_rss / 2**20:,.0f} MiB RSS summed "
+              f"over its processes, {server.peak_pss / 2**20:,.0f} MiB PSS (shared pages "
+              "counted once)", flush=True)
     finally:
-        if pg_name:
-            _drop_pg(pg_name)
+        server.stop()
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--records", type=int, default=100_000)
-    ap.add_argument("--held-out", type=int, default=5_000)
+    ap.add_argument("--held-out", type=int, default=30_000)
     ap.add_argument("--seed", type=int, default=5)
-    ap.add_argument("--seconds", type=float, default=60)
-    ap.add_argument("--clients", type=int, default=8)
-    ap.add_argument("--threads", type=int, default=8)
+    ap.add_argument("--store", type=Path, default=None,
+                    help="build the stores here once and reuse them (default: a temp dir)")
+    ap.add_argument("--pg-database", default="ecif_bench_api")
+    ap.add_argument("--build-only", action="store_true")
+    ap.add_argument("--seconds", type=float, default=60, help="the sustained, paced mix")
+    ap.add_argument("--rate", type=float, default=300, help="requests/s of the paced mix")
+    ap.add_argument("--paced-connections", type=int, default=16)
+    ap.add_argument("--short-seconds", type=float, default=20, help="1 connection")
+    ap.add_argument("--capacity-seconds", type=float, default=30)
+    ap.add_argument("--connections", type=int, default=8, help="the capacity phase")
+    ap.add_argument("--server", choices=["gunicorn", "waitress"], default="gunicorn")
+    ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--threads", type=int, default=4)
     ap.add_argument("--register-share", type=float, default=0.2)
     ap.add_argument("--peer", type=int, default=200, help="requests scored by the peer")
     ap.add_argument("--databases", default="sqlite,postgresql")
     ap.add_argument("--port", type=int, default=8850)
-    ap.add_argument("--data", type=Path, default=None, help="keep and reuse generated data here")
     args = ap.parse_args()
     logging.getLogger("splink").setLevel(logging.ERROR)
-    print(f"machine: {machine()}; load average {os.getloadavg()[0]:.1f} at the start")
+    if shutil.which("wrk") is None and not args.build_only:
+        sys.exit("bench/api.py needs wrk: apt-get install -y wrk")
+    print(f"machine: {machine()}; load average {_load()} at the start "
+          f"({time.strftime('%Y-%m-%d %H:%M:%S UTC', time.gmtime())})", flush=True)
     work = Path(tempfile.mkdtemp(prefix="ecif-bench-api-"))
-    data = args.data or work / "data"
-    if not (data / "day_001.csv").exists():
-        generate(data, records=args.records, seed=args.seed)
-    frame = pd.read_csv(data / "day_001.csv", dtype=str, keep_default_na=False)
-    held_idx = frame.sample(n=args.held_out, random_state=args.seed).index
-    store = work / "store.csv"
-    frame.drop(index=held_idx).to_csv(store, index=False)
-    held: list[dict[str, str]] = [{str(k): str(v) for k, v in r.items()}
-                                  for r in frame.loc[held_idx].to_dict("records")]
-    print(f"requests from {len(held):,} held-out rows "
-          f"({(frame.loc[held_idx, 'customer_type'] == 'G').mean():.0%} organisations, "
-          f"{(frame.loc[held_idx, 'id_number'] != '').mean():.0%} with an ID)")
+    args.store = args.store or work
+    args.store.mkdir(parents=True, exist_ok=True)
+    store, held = _data(args)
+    print(f"store of {args.records:,} generated rows less {args.held_out:,} held out; "
+          f"requests from the {len(held):,} admitted held-out rows", flush=True)
     for kind in args.databases.split(","):
         _bench(kind, store, held, args, work)
-    print(f"load average {os.getloadavg()[0]:.1f} at the end")
+    print(f"load average {_load()} at the end "
+          f"({time.strftime('%Y-%m-%d %H:%M:%S UTC', time.gmtime())})", flush=True)
+    shutil.rmtree(work, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -43,7 +43,9 @@ from matching.generator.params import load_params  # noqa: E402
 from matching.pipeline import standardise_file  # noqa: E402
 from models.db import init_db, make_engine  # noqa: E402
 
-PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+#: The server; each store is a database of its own on it, made and dropped here
+#: (never the shared ``test`` database other sessions' tests run in).
+PG_SERVER = os.environ.get("ECIF_BENCH_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 REPO = Path(__file__).resolve().parents[1]
 _PREVIOUS_DRIVER = """
 import sys, time
@@ -59,13 +61,25 @@ engine.dispose()
 """
 
 
+def _admin(sql: str) -> None:
+    from sqlalchemy import create_engine, text
+    admin = create_engine(PG_SERVER, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(sql))
+    admin.dispose()
+
+
 def _reset(url: str) -> None:
+    """An empty database at ``url`` (PostgreSQL: dropped and made again)."""
     if url.startswith("postgresql"):
-        from sqlalchemy import text
-        eng = make_engine(url)
-        with eng.begin() as conn:
-            conn.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
-        eng.dispose()
+        name = url.rsplit("/", 1)[1]
+        _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        _admin(f'CREATE DATABASE "{name}"')
+
+
+def _drop(url: str) -> None:
+    if url.startswith("postgresql"):
+        _admin(f'DROP DATABASE IF EXISTS "{url.rsplit("/", 1)[1]}" WITH (FORCE)')
 
 
 def _url(db: str, work: Path, name: str) -> str:
@@ -73,7 +87,7 @@ def _url(db: str, work: Path, name: str) -> str:
         for old in work.glob(f"{name}.db*"):
             old.unlink()
         return f"sqlite:///{work / name}.db"
-    return PG_URL
+    return PG_SERVER.rsplit("/", 1)[0] + f"/ecif_bench_ingest_{name}_{os.getpid()}"
 
 
 def _rows(path: Path) -> int:
@@ -144,7 +158,7 @@ def _scale(args: argparse.Namespace, work: Path) -> None:
             init_db(make_engine(url))
             seconds, rows, mem = _ingest(url, [data / "day_001.csv"], args.workers)
             print(_line(f"{db} initial load of {n:,}", seconds, rows, mem), flush=True)
-            _reset(url)
+            _drop(url)
         if args.data is None:
             shutil.rmtree(data, ignore_errors=True)
 
@@ -189,7 +203,7 @@ def main() -> None:
                   flush=True)
             if peer:
                 print(f"  {db}: initial load / standardise alone = {first / peer:.2f}")
-            _reset(url)
+            _drop(url)
             if not args.no_peers and args.previous:
                 url = _url(db, work, "previous")
                 _reset(url)
@@ -199,7 +213,7 @@ def main() -> None:
                     print(_line(f"peer: {db}: ingest night 1, code {args.previous}", seconds,
                                 prev_rows))
                     print(f"  {db}: previous / now = {seconds / first:.2f}")
-                _reset(url)
+                _drop(url)
         print(f"load average {os.getloadavg()[0]:.1f} at the end")
     finally:
         shutil.rmtree(work, ignore_errors=True)

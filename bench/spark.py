@@ -20,6 +20,7 @@ import logging
 import tempfile
 import time
 import traceback
+from collections.abc import Sequence
 from pathlib import Path
 
 import pandas as pd
@@ -28,21 +29,34 @@ from _common import TreeMemory, machine
 from matching.engine.backend import DuckDBBackend
 from matching.engine.config import load_engine_config
 from matching.engine.features import organisation_features_sql, person_features_sql
-from matching.engine.model import train_model
+from matching.engine.model import (
+    TrainedModel,
+    load_model,
+    model_path,
+    save_model,
+    train_model,
+)
 from matching.engine.run import MatchResult, run_matching
 from matching.engine.spark import SparkBackend, SparkSettings
 from matching.engine.workflow import STD_TABLE, evaluate_result, load_sources
 from matching.generator import generate
 
 
-def _models(db: DuckDBBackend) -> dict[str, object]:
+def _models(db: DuckDBBackend, model_dir: Path) -> dict[str, TrainedModel]:
+    """Both models: read from ``model_dir`` when an earlier run of this size
+    saved them there, else trained on DuckDB and saved."""
     config = load_engine_config()
     models = {}
     for ctype, table, sql in (("P", "persons", person_features_sql),
                               ("G", "organisations", organisation_features_sql)):
+        path = model_path(model_dir, ctype)
+        if path.exists():
+            models[ctype] = load_model(path)
+            continue
         db.create_table(table, sql(STD_TABLE))
         models[ctype] = train_model(db, table, ctype, config.for_type(ctype),
                                     calibrate_on_pairs=False)
+        save_model(models[ctype], path)
     return models
 
 
@@ -64,7 +78,8 @@ def _same(a: MatchResult, b: MatchResult) -> str:
             f"max probability difference {diff.max():.2e}")
 
 
-def bench_size(size: int, root: Path, settings: SparkSettings, seed: int) -> None:
+def bench_size(size: int, root: Path, settings: SparkSettings, seed: int,
+               engines: Sequence[str], duckdb_memory: str) -> None:
     data = root / str(size)
     if not (data / "day_001.csv").exists():
         t0 = time.perf_counter()
@@ -72,33 +87,49 @@ def bench_size(size: int, root: Path, settings: SparkSettings, seed: int) -> Non
         print(f"[{size:,}] generated in {time.perf_counter() - t0:.0f}s", flush=True)
     truth = pd.read_csv(data / "truth.csv", dtype=str, keep_default_na=False)
     config = load_engine_config()
+    # the standardised records and the models are kept next to the data, so that a
+    # run that broke (or one engine alone) does not standardise and train again
+    parquet = data / "std_records.parquet"
     with tempfile.TemporaryDirectory(prefix="ecif-bench-spark-") as tmp:
-        db = DuckDBBackend(temp_directory=Path(tmp))
+        db = DuckDBBackend(temp_directory=Path(tmp), memory_limit=duckdb_memory)
         t0 = time.perf_counter()
-        load_sources(db, [data / "day_001.csv"], Path(tmp))
+        if parquet.exists():
+            db.con.execute(f"CREATE TABLE {STD_TABLE} AS SELECT * FROM read_parquet('{parquet}')")
+            how = f"read from {parquet.name}"
+        else:
+            load_sources(db, [data / "day_001.csv"], Path(tmp))
+            db.con.execute(f"COPY {STD_TABLE} TO '{parquet}' (FORMAT parquet)")
+            how = "standardised + loaded"
         n = db.count(STD_TABLE)
-        print(f"[{size:,}] standardised + loaded {n:,} records in "
-              f"{time.perf_counter() - t0:.0f}s", flush=True)
+        print(f"[{size:,}] {how} {n:,} records in {time.perf_counter() - t0:.0f}s", flush=True)
         t0 = time.perf_counter()
-        models = _models(db)
-        print(f"[{size:,}] trained on DuckDB in {time.perf_counter() - t0:.0f}s (not compared)",
-              flush=True)
-        parquet = Path(tmp) / "std_records.parquet"
-        db.con.execute(f"COPY {STD_TABLE} TO '{parquet}' (FORMAT parquet)")
+        models = _models(db, data / "models")
+        print(f"[{size:,}] models trained on DuckDB or read in {time.perf_counter() - t0:.0f}s "
+              "(not compared)", flush=True)
 
-        duck, duck_s, duck_mem = _timed("duckdb", lambda: run_matching(
-            db, STD_TABLE, config, models))  # type: ignore[arg-type]
-        d_eval = evaluate_result(duck, truth)
-        print(f"[{size:,}] DuckDB: {duck_s:.0f}s wall, {duck_mem.cpu_seconds:.0f} CPU s, "
-              f"peak {duck_mem.peak_gib:.2f} GiB; F1 persons {d_eval.auto['P'].f1:.4f} "
-              f"organisations {d_eval.auto['G'].f1:.4f}", flush=True)
+        duck = None
+        if "duckdb" in engines:
+            try:
+                duck, duck_s, duck_mem = _timed("duckdb", lambda: run_matching(
+                    db, STD_TABLE, config, models))
+            except Exception as exc:  # report where it breaks and go on
+                print(f"[{size:,}] DuckDB FAILED: {type(exc).__name__}: {str(exc)[:400]}")
+                traceback.print_exc(limit=3)
+            else:
+                d_eval = evaluate_result(duck, truth)
+                print(f"[{size:,}] DuckDB (memory_limit {duckdb_memory}): {duck_s:.0f}s wall, "
+                      f"{duck_mem.cpu_seconds:.0f} CPU s, peak {duck_mem.peak_gib:.2f} GiB; "
+                      f"F1 persons {d_eval.auto['P'].f1:.4f} "
+                      f"organisations {d_eval.auto['G'].f1:.4f}", flush=True)
         db.con.close()  # its memory is not counted in the Spark run
+        if "spark" not in engines:
+            return
         try:
             def on_spark() -> MatchResult:
                 backend = SparkBackend.start(settings, n, n)
                 try:
                     backend.load_parquet(STD_TABLE, parquet)
-                    return run_matching(backend, STD_TABLE, config, models)  # type: ignore[arg-type]
+                    return run_matching(backend, STD_TABLE, config, models)
                 finally:
                     backend.close()
                     backend.spark.stop()
@@ -111,11 +142,13 @@ def bench_size(size: int, root: Path, settings: SparkSettings, seed: int) -> Non
         s_eval = evaluate_result(spark, truth)
         print(f"[{size:,}] Spark {settings.master}: {spark_s:.0f}s wall, "
               f"{spark_mem.cpu_seconds:.0f} CPU s, peak {spark_mem.peak_gib:.2f} GiB; "
-              f"F1 persons {s_eval.auto['P'].f1:.4f} organisations {s_eval.auto['G'].f1:.4f}")
-        print(f"[{size:,}] Spark / DuckDB: time {spark_s / duck_s:.2f}x, peak memory "
-              f"{spark_mem.peak_gib / max(duck_mem.peak_gib, 1e-9):.2f}x; per record: DuckDB "
-              f"{duck_s / n * 1e6:.0f} us, Spark {spark_s / n * 1e6:.0f} us; "
-              f"{_same(duck, spark)}", flush=True)
+              f"F1 persons {s_eval.auto['P'].f1:.4f} organisations {s_eval.auto['G'].f1:.4f}",
+              flush=True)
+        if duck is not None:
+            print(f"[{size:,}] Spark / DuckDB: time {spark_s / duck_s:.2f}x, peak memory "
+                  f"{spark_mem.peak_gib / max(duck_mem.peak_gib, 1e-9):.2f}x; per record: "
+                  f"DuckDB {duck_s / n * 1e6:.0f} us, Spark {spark_s / n * 1e6:.0f} us; "
+                  f"{_same(duck, spark)}", flush=True)
 
 
 def main() -> None:
@@ -126,6 +159,10 @@ def main() -> None:
     parser.add_argument("--driver-memory", default="8g")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--data-root", type=Path, default=Path("data/out/bench-spark"))
+    parser.add_argument("--engines", nargs="+", choices=("duckdb", "spark"),
+                        default=["duckdb", "spark"])
+    parser.add_argument("--duckdb-memory", default="12GB",
+                        help="DuckDB's memory_limit (it spills to disk past it)")
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
     logging.getLogger("splink").setLevel(logging.ERROR)
@@ -134,7 +171,8 @@ def main() -> None:
     settings = SparkSettings(master=args.master, driver_memory=args.driver_memory,
                              max_result_size="4g")
     for size in args.sizes:
-        bench_size(size, args.data_root, settings, args.seed)
+        bench_size(size, args.data_root, settings, args.seed, args.engines,
+                   args.duckdb_memory)
 
 
 if __name__ == "__main__":

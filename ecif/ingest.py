@@ -246,7 +246,8 @@ class _Run:
             stage.defer_indexes()
             newest: str | None = None
             prepared = map_ordered(partial(prepare_chunk, context), chunks, workers=workers,
-                                   preload=["ecif.ingest_prepare"], rows=_rows)
+                                   preload=["ecif.ingest_prepare", "matching.standardise.warm"],
+                                   rows=_rows)
             with closing(prepared) as results:
                 for chunk in results:
                     self._chunk(conn, stage, chunk, progress)

@@ -28,6 +28,7 @@ __all__ = ["Stage", "UpsertCounts"]
 _STAGE = "ingest_stage"
 _KEYS = "ingest_keys"
 _SQLITE_CACHE_KIB = 256 * 1024
+_KNOWN_MOST = 5_000_000  # keys an initial load keeps in memory (about 100 bytes each)
 _KEEP = ("record_key", "source_system", "source_customer_id")  # never changed by an update
 _INSERTED = (*STAGE_COLUMNS, "version", "ingest_id", "std_version", "first_seen_at",
              "changed_at")
@@ -69,8 +70,12 @@ class Stage:
             conn.exec_driver_sql(f"CREATE TEMP TABLE {_STAGE} ({columns})")
             conn.exec_driver_sql(f"CREATE TEMP TABLE {_KEYS} (record_key TEXT)")
         self.deferred: list[Index] = []
-        self.analyzed_at = 0  # source_record rows when last analysed (PostgreSQL)
-        self.rows = 0
+        # PostgreSQL: source_record's rows as the planner last knew them, and at the start
+        self.analyzed_at = self.rows_before = self._planned_rows() if self.pg else 0
+        self.rows = 0  # rows this run added
+        self.changed = 0  # rows this run added or replaced
+        # SQLite, on an initial load: every key in the store, so none need looking up
+        self.known: set[str] | None = None
 
     def defer_indexes(self) -> None:
         """On an initial load (an empty table), build the secondary indexes once at
@@ -81,6 +86,8 @@ class Stage:
         self.deferred = [i for i in table_of(SourceRecord).indexes if not i.unique]
         for index in self.deferred:
             index.drop(self.conn)
+        if not self.pg:
+            self.known = set()
 
     def load(self, chunk: PreparedChunk) -> UpsertCounts:
         """Upsert one chunk's staged rows; return what became of them."""
@@ -92,6 +99,7 @@ class Stage:
         counts = self._upsert(chunk.staged)
         self.conn.exec_driver_sql(f"TRUNCATE {_STAGE}" if self.pg else f"DELETE FROM {_STAGE}")
         self.rows += counts.new
+        self.changed += counts.new + counts.updated
         return counts
 
     def _load_sqlite(self, chunk: PreparedChunk) -> UpsertCounts:
@@ -101,11 +109,7 @@ class Stage:
         run = self.conn.exec_driver_sql
         columns = stage_rows(chunk.stage_columns)
         keys = columns[0]
-        run(f"INSERT INTO temp.{_KEYS} (record_key) VALUES (?)", [(k,) for k in keys])
-        found = run(f"SELECT k.rowid - 1 FROM temp.{_KEYS} k JOIN source_record e "
-                    "ON e.record_key = k.record_key").all()
-        run(f"DELETE FROM temp.{_KEYS}")  # rowids count from 1 again
-        existing = np.fromiter((r[0] for r in found), dtype=np.int64, count=len(found))
+        existing = self._stored(keys)
         fresh = np.ones(len(keys), dtype=bool)
         fresh[existing] = False
         marks = ", ".join("?" for _ in STAGE_COLUMNS)
@@ -116,6 +120,10 @@ class Stage:
             run(f"INSERT INTO source_record ({', '.join(_INSERTED)}) VALUES ({marks}, "
                 f"{constants})", list(zip(*picked, strict=True)))
         counts = UpsertCounts(new=int(fresh.sum()))
+        if self.known is not None:
+            self.known.update(keys[fresh].tolist())
+            if len(self.known) > _KNOWN_MOST:
+                self.known = None
         if len(existing):
             names = ", ".join(STAGE_COLUMNS)
             run(f"INSERT INTO temp.{_STAGE} ({names}) VALUES ({marks})",
@@ -126,34 +134,79 @@ class Stage:
         self.rows += counts.new
         return counts
 
+    def _stored(self, keys: np.ndarray) -> np.ndarray:
+        """SQLite: the positions of the keys already in source_record, in order."""
+        if self.known is not None:  # an initial load: what this run stored so far
+            known = self.known
+            return np.flatnonzero(np.fromiter((k in known for k in keys.tolist()),
+                                              dtype=bool, count=len(keys)))
+        run = self.conn.exec_driver_sql
+        run(f"INSERT INTO temp.{_KEYS} (record_key) VALUES (?)", [(k,) for k in keys])
+        found = run(f"SELECT k.rowid - 1 FROM temp.{_KEYS} k JOIN source_record e "
+                    "ON e.record_key = k.record_key ORDER BY k.rowid").all()
+        run(f"DELETE FROM temp.{_KEYS}")  # rowids count from 1 again
+        return np.fromiter((r[0] for r in found), dtype=np.int64, count=len(found))
+
     def finish(self) -> None:
+        initial = bool(self.deferred)
         for index in self.deferred:
             index.create(self.conn)
         self.deferred = []
         if self.pg:
-            self.conn.exec_driver_sql("ANALYZE source_record")
+            if initial or self.changed > self.rows_before // 10:
+                # statistics for the batch that follows; a night that changed a few
+                # per cent of a large table leaves them as true as they were
+                # (autovacuum's own threshold is 10 %), and a full ANALYZE of a
+                # million wide rows costs seconds
+                self.conn.exec_driver_sql("ANALYZE source_record")
         else:
             self.conn.exec_driver_sql(f"DROP TABLE temp.{_STAGE}")
             self.conn.exec_driver_sql(f"DROP TABLE temp.{_KEYS}")
             self.conn.exec_driver_sql("PRAGMA cache_size = -2000")  # SQLite's default
 
     def _fill(self, chunk: PreparedChunk) -> None:
-        """PostgreSQL: COPY the worker's CSV into the stage."""
+        """PostgreSQL: COPY the worker's rows (text format) into the stage."""
         names = ", ".join(STAGE_COLUMNS)
         assert chunk.stage_csv is not None
         cursor = self.conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
-        with cursor.copy(f"COPY {_STAGE} ({names}) FROM STDIN WITH (FORMAT csv)") as copy:
+        with cursor.copy(f"COPY {_STAGE} ({names}) FROM STDIN") as copy:  # text format
             copy.write(chunk.stage_csv)
-        self.conn.exec_driver_sql(f"ANALYZE {_STAGE}")
-        if self.rows > 2 * self.analyzed_at:  # the planner needs to know it grew
-            self.conn.exec_driver_sql("ANALYZE source_record")
-            self.analyzed_at = max(self.rows, 1)
+        # the join column and the version order are all the statements' plans hang on:
+        # analysing only them skips sorting a sample of every wide column (raw above all)
+        self.conn.exec_driver_sql(f"ANALYZE {_STAGE} (record_key, updated_key)")
+        if self.rows_before + self.rows > 2 * self.analyzed_at:
+            # the table doubled since the planner last counted it (an initial load):
+            # its row count and the join column's statistics, not the whole table's
+            self.conn.exec_driver_sql("ANALYZE source_record (record_key, updated_key)")
+            self.analyzed_at = max(self.rows_before + self.rows, 1)
+
+    def _planned_rows(self) -> int:
+        """source_record's rows as PostgreSQL's planner last counted them (0: never)."""
+        found = self.conn.exec_driver_sql(
+            "SELECT reltuples FROM pg_class WHERE oid = 'source_record'::regclass").scalar()
+        return max(int(found or 0), 0)
 
     def _mark(self, name: str) -> str:
         """A bound parameter in the driver's style."""
         return f"%({name})s" if self.pg else f":{name}"
 
     def _upsert(self, staged: int) -> UpsertCounts:
+        if not self.pg:
+            return self._statements(staged)
+        # Every statement pairs each staged row with at most one stored row by the
+        # unique record_key: one index probe a row. The planner, costing a probe as
+        # a random read from disk, prefers to hash the whole of source_record for
+        # each statement instead: four scans of a million wide rows for a night of
+        # thousands. Probes it is, for these statements only.
+        self.conn.exec_driver_sql("SET LOCAL enable_hashjoin = off; "
+                                  "SET LOCAL enable_mergejoin = off")
+        try:
+            return self._statements(staged)
+        finally:
+            self.conn.exec_driver_sql("SET LOCAL enable_hashjoin TO DEFAULT; "
+                                      "SET LOCAL enable_mergejoin TO DEFAULT")
+
+    def _statements(self, staged: int) -> UpsertCounts:
         run, p, m = self.conn.exec_driver_sql, self.params, self._mark
         join = f"FROM {_STAGE} s JOIN source_record e ON e.record_key = s.record_key"
         found = run(

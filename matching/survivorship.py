@@ -7,8 +7,10 @@ whatever their order.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -16,7 +18,7 @@ import pandas as pd
 from matching.config import DEFAULT_CONFIG_DIR, load_yaml
 from matching.exceptions import ConfigError
 
-__all__ = ["Survivorship", "load_survivorship", "golden_records", "STRATEGIES"]
+__all__ = ["Survivorship", "load_survivorship", "golden_records", "golden_record", "STRATEGIES"]
 
 STRATEGIES = ("valid", "source_priority", "most_recent", "most_complete")
 #: Fields that travel with another: the golden id_type is that of the golden id_number.
@@ -101,3 +103,46 @@ def golden_records(records: pd.DataFrame, rules: Survivorship) -> pd.DataFrame:
             out[column] = (pd.concat(both) if len(both) > 1 else both[0]).reindex(customers) \
                 if both else None
     return out.astype(object).where(out.notna(), None).reset_index()
+
+
+def _is_valid(field: str, record: Mapping[str, Any]) -> bool:
+    if field == "id_number":
+        return record.get("id_valid") == "1"
+    if field == "gender":
+        return record.get("gender") in ("M", "F")
+    return True
+
+
+def golden_record(records: Sequence[Mapping[str, Any]], rules: Survivorship
+                  ) -> dict[str, Any]:
+    """The golden fields of ONE customer from its records (the same keys as a row of
+    :func:`golden_records`, which it equals: the row-wise twin for the real-time
+    path, where building frames for one customer costs more than the choice)."""
+    rank = {s: i for i, s in enumerate(rules.source_priority)}
+    # newest first; an unknown time ("") sorts as the oldest, as in golden_records
+    times = sorted({str(r.get("updated_at") or "") for r in records}, reverse=True)
+    recent = {t: i for i, t in enumerate(times)}
+    out: dict[str, Any] = {}
+    for field, strategies in rules.fields.items():
+        best: Mapping[str, Any] | None = None
+        best_key: tuple[Any, ...] = ()
+        for r in records:
+            value = r.get(field)
+            if value is None or not str(value):
+                continue
+            key: list[Any] = []
+            for strategy in strategies:
+                if strategy == "valid":
+                    key.append(0 if _is_valid(field, r) else 1)
+                elif strategy == "source_priority":
+                    key.append(rank.get(str(r.get("source_system")), len(rank)))
+                elif strategy == "most_recent":
+                    key.append(recent[str(r.get("updated_at") or "")])
+                else:
+                    key.append(-len(str(value)))
+            key.append(str(r.get("record_key")))
+            if best is None or tuple(key) < best_key:
+                best, best_key = r, tuple(key)
+        for column in (field, *_COMPANIONS.get(field, ())):
+            out[column] = None if best is None else best.get(column)
+    return out

@@ -4,6 +4,7 @@ embedded SQLite (the default) and PostgreSQL (``postgresql+psycopg://``)."""
 from __future__ import annotations
 
 import logging
+import time
 from pathlib import Path
 from typing import Any
 
@@ -38,8 +39,33 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur.close()
 
 
-def make_engine(url: str) -> Engine:
-    """An engine for ``url``; an SQLite file's folder is created."""
+def _ping_when_idle(engine: Engine, seconds: float) -> None:
+    """Check a pooled connection before use only when it has been idle ``seconds``
+    (SQLAlchemy's pessimistic disconnect handling, without a round trip per request
+    while the server is busy): a dead one is replaced, not handed out."""
+    from sqlalchemy import exc
+
+    @event.listens_for(engine, "checkout")
+    def _checkout(dbapi_conn: Any, record: Any, _proxy: Any) -> None:
+        last = record.info.get("ecif_used", 0.0)
+        now = time.monotonic()
+        record.info["ecif_used"] = now
+        if now - last < seconds:
+            return
+        try:
+            cur = dbapi_conn.cursor()
+            cur.execute("SELECT 1")
+            cur.close()
+            dbapi_conn.rollback()  # leave it idle, as the pool hands connections out
+        except Exception as err:  # noqa: BLE001  (any failure: a dead connection)
+            raise exc.DisconnectionError() from err
+
+
+def make_engine(url: str, *, ping_idle_seconds: float | None = None) -> Engine:
+    """An engine for ``url``; an SQLite file's folder is created. PostgreSQL: each
+    connection is checked before use (``pool_pre_ping``), or with
+    ``ping_idle_seconds`` only one idle that long (the web app: one round trip less
+    per request)."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         uri = str(parsed.query.get("uri", "")).lower() == "true"
@@ -49,7 +75,11 @@ def make_engine(url: str) -> Engine:
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
     if parsed.get_backend_name() == "postgresql":
-        return create_engine(url, pool_pre_ping=True)
+        if ping_idle_seconds is None:
+            return create_engine(url, pool_pre_ping=True)
+        engine = create_engine(url)
+        _ping_when_idle(engine, ping_idle_seconds)
+        return engine
     raise StoreError(f"database URL {parsed.render_as_string()!r}: expected sqlite:/// or "
                      "postgresql+psycopg://")
 

@@ -146,6 +146,33 @@ def _sqlite_shared(engine: Engine, what: str) -> Iterator[None]:
         os.close(fd)
 
 
+@contextmanager
+def sqlite_writer_turn(engine: Engine, what: str, wait: float = 30.0) -> Iterator[None]:
+    """SQLite: the store's writers take turns on an exclusive ``flock`` of
+    ``<db>.writer`` before ``BEGIN IMMEDIATE``, polled every millisecond or two.
+    Left to SQLite, a writer that finds the store locked sleeps in its busy handler
+    in steps of up to 100 ms, whatever the other writer's transaction takes: under
+    several worker processes that, not the work, made the slowest registrations."""
+    path = _lock_path(engine)
+    if path is None:
+        yield
+        return
+    fd = os.open(path.with_suffix(".writer"), os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        deadline = time.monotonic() + wait
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    raise _busy(what, "another writer") from None
+                time.sleep(0.001)
+        yield
+    finally:
+        os.close(fd)
+
+
 def _pg_lock(engine: Engine, job: str) -> Iterator[None]:
     with engine.connect() as conn:
         deadline = time.monotonic() + _wait_seconds()

@@ -16,7 +16,7 @@ _KEY = "ecif_engine"
 
 
 def init_app(app: Flask) -> None:
-    app.extensions[_KEY] = make_engine(app.config["ECIF_DATABASE_URL"])
+    app.extensions[_KEY] = make_engine(app.config["ECIF_DATABASE_URL"], ping_idle_seconds=10)
     app.teardown_appcontext(_close)
 
 
@@ -28,7 +28,12 @@ def get_engine() -> Engine:
 def read_conn() -> Connection:
     """This request's connection for reads (one per request)."""
     if "ecif_conn" not in g:
-        g.ecif_conn = get_engine().connect()
+        fresh = get_engine().connect()
+        if fresh.dialect.name == "postgresql":
+            # reads only: each statement sees the newest commits, as under READ COMMITTED,
+            # without the BEGIN and the ROLLBACK at the end of each request
+            fresh = fresh.execution_options(isolation_level="AUTOCOMMIT")
+        g.ecif_conn = fresh
     conn: Connection = g.ecif_conn
     return conn
 

@@ -66,3 +66,36 @@ def test_shipped_rules_load_and_unknown_strategy_is_refused(tmp_path) -> None:  
         "source_priority: [CORE]\nfields:\n  name: [loudest]\n", encoding="utf-8")
     with pytest.raises(ConfigError, match="loudest"):
         load_survivorship(tmp_path)
+
+
+def test_golden_record_is_the_row_wise_twin_of_golden_records() -> None:
+    """Random customers of 1-5 records with clashing values, times, validity and
+    sources: golden_record on each customer's records equals golden_records' row."""
+    import random
+
+    from matching.survivorship import golden_record
+
+    rng = random.Random(11)
+    systems = ["CORE", "UW", "WEB", "CLAIM", None]
+    times = ["2026-11-01T00:00:00", "2026-11-02T00:00:00", "2026-11-03T00:00:00", None, ""]
+    rows = []
+    for c in range(400):
+        for r in range(rng.randint(1, 5)):
+            rows.append({
+                "customer_no": f"C{c:04d}", "record_key": f"{rng.choice('ABC')}:{c}:{r}",
+                "source_system": rng.choice(systems), "updated_at": rng.choice(times),
+                "id_valid": rng.choice(["1", "0", "", None]),
+                "name": rng.choice(["张伟", "張偉", "", None, "张伟伟"]),
+                "gender": rng.choice(["M", "F", "U", "", None]),
+                "id_type": rng.choice(["RESIDENT_ID", "PASSPORT", None]),
+                "id_number": rng.choice(["110101199003070011", "E1234", "", None]),
+                "mobile": rng.choice(["13900000001", "13900000002", None]),
+                "address": rng.choice(["北京市", "北京市东城区", "北京市东城区景山街道38号",
+                                       "", None])})
+    recs = _records(rows)
+    batch = golden_records(recs, RULES).set_index("customer_no")
+    for no, group in recs.groupby("customer_no"):
+        records = group.astype(object).where(group.notna(), None).to_dict("records")
+        one = golden_record(records, RULES)
+        assert one == {k: batch.loc[no, k] for k in one}, no
+        assert set(one) == set(batch.columns)

@@ -25,21 +25,35 @@ _port = click.option("--port", default=8000, show_default=True, type=click.IntRa
 @click.command()
 @_host
 @_port
-@click.option("--threads", default=8, show_default=True, type=click.IntRange(1, 256))
+@click.option("--server", type=click.Choice(["waitress", "gunicorn"]), default="waitress",
+              show_default=True, help="WSGI server: waitress (one process, threads) or "
+              "gunicorn (worker processes forked from one loaded app; POSIX).")
+@click.option("--workers", default=2, show_default=True, type=click.IntRange(1, 64),
+              help="gunicorn: worker processes (about one per core).")
+@click.option("--threads", default=None, type=click.IntRange(1, 256),
+              help="Threads per process [waitress: 8; gunicorn: 1, a sync worker; more "
+              "makes gthread workers with keep-alive].")
 @command_errors
-def serve(host: str, port: int, threads: int) -> None:
-    """Serve the review web app and the JSON API (waitress WSGI server)."""
-    _serve(load_settings().database_url, host, port, threads)
+def serve(host: str, port: int, server: str, workers: int, threads: int | None) -> None:
+    """Serve the review web app and the JSON API."""
+    _serve(load_settings().database_url, host, port, threads or 8, server=server,
+           workers=workers, gunicorn_threads=threads or 1)
 
 
-def _serve(database_url: str, host: str, port: int, threads: int) -> None:
-    from waitress import serve as waitress_serve
-
+def _serve(database_url: str, host: str, port: int, threads: int, *, server: str = "waitress",
+           workers: int = 2, gunicorn_threads: int = 1) -> None:
+    from ecif.serving import serve_gunicorn, serve_waitress, warm_up
     from review_app import create_app
 
     app = create_app({"ECIF_DATABASE_URL": database_url})
-    click.echo(f"ECIF serving on http://{host}:{port}/ (Ctrl-C stops)")
-    waitress_serve(app, host=host, port=port, threads=threads, ident="")
+    warm_up(app)
+    if server == "gunicorn":
+        click.echo(f"ECIF serving on http://{host}:{port}/ (gunicorn, {workers} workers x "
+                   f"{gunicorn_threads} threads; Ctrl-C stops)")
+        serve_gunicorn(app, host, port, workers, gunicorn_threads)
+    else:
+        click.echo(f"ECIF serving on http://{host}:{port}/ (Ctrl-C stops)")
+        serve_waitress(app, host, port, threads)
 
 
 @click.command()

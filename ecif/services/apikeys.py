@@ -10,7 +10,7 @@ import secrets
 from dataclasses import dataclass
 
 import pandas as pd
-from sqlalchemy import Connection, insert, or_, select, update
+from sqlalchemy import Connection, insert, or_, select, text, update
 
 from ecif.bulk import read_frame
 from ecif.services.audit import audit
@@ -113,14 +113,16 @@ def key_rate_limit(conn: Connection, key: str | None) -> int | None:
     return int(value) if value else None
 
 
+_LIVE_KEY = text("SELECT id, name, prefix, scopes, rate_limit FROM api_key "
+                 "WHERE key_hash = :h AND revoked_at IS NULL")
+
+
 def authenticate(conn: Connection, key: str | None) -> KeyInfo | None:
     """The live key ``key`` is, or None."""
     if not key or not key.startswith(_PREFIX) or len(key) > 200:
         return None
-    row = conn.execute(select(ApiKey.id, ApiKey.name, ApiKey.prefix, ApiKey.scopes,
-                              ApiKey.rate_limit)
-                       .where(ApiKey.key_hash == _hash(key), ApiKey.revoked_at.is_(None))
-                       ).first()
+    # one indexed look-up per call, so a revocation holds from the next call
+    row = conn.execute(_LIVE_KEY, {"h": _hash(key)}).first()
     if row is None:
         return None
     return KeyInfo(int(row.id), row.name, row.prefix, frozenset(row.scopes.split()),

@@ -11,7 +11,7 @@ from sqlalchemy.exc import OperationalError
 
 from matching.exceptions import Busy, Forbidden
 from matching.vocabulary import BATCH_ACTOR, Role
-from models.lock import shared_write_lock
+from models.lock import shared_write_lock, sqlite_writer_turn
 
 __all__ = ["Actor", "unit_of_work", "require_role", "BATCH", "WRITERS", "APPROVERS"]
 
@@ -55,6 +55,7 @@ def unit_of_work(engine: Engine, what: str = "a change") -> Iterator[Connection]
         conn = stack.enter_context(engine.connect())
         try:
             if conn.dialect.name == "sqlite":
+                stack.enter_context(sqlite_writer_turn(engine, what))
                 shared = shared_write_lock(conn, what)
                 if shared is not None:
                     stack.enter_context(shared)

@@ -11,14 +11,15 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection, insert, text, update
 
 from ecif.bulk import insert_rows, read_frame, table_of, update_rows
-from matching.survivorship import golden_records, load_survivorship
+from matching.survivorship import Survivorship, golden_record, golden_records, load_survivorship
+from matching.vocabulary import CustomerStatus
 from models.base import utcnow
 from models.customer import GOLDEN_FIELDS, Customer, CustomerHistory
 
-__all__ = ["refresh_golden", "refresh_golden_of", "customers_in"]
+__all__ = ["refresh_golden", "refresh_golden_of", "refresh_golden_one", "customers_in"]
 
 _RECORD_FIELDS = ("record_key", "source_system", "updated_at", "id_valid",
                   *GOLDEN_FIELDS)
@@ -109,3 +110,54 @@ def refresh_golden(conn: Connection, customers_sql: str, run_id: int | None,
             "fields": payload.split("\n")[: len(write)]}))
         changed += len(write)
     return {"golden_written": changed, "customers_touched": touched}
+
+
+_FIELDS_SQL = ", ".join("s.updated_key AS updated_at" if c == "updated_at" else f"s.{c}"
+                        for c in _RECORD_FIELDS)
+_OLD_SQL = ", ".join(f"c.{c} AS {c}_old" for c in GOLDEN_FIELDS)
+_ONE = text(f"SELECT c.version, c.created_run, {_OLD_SQL}, {_FIELDS_SQL} "
+            "FROM link l JOIN source_record s ON s.id = l.record_id "
+            "JOIN customer c ON c.customer_no = l.customer_no WHERE l.customer_no = :no")
+_RULES: dict[tuple[str, int], Survivorship] = {}
+
+
+def _rules(config_dir: Path) -> Survivorship:
+    """The survivorship rules, read again only when their file changes."""
+    key = (str(config_dir), (config_dir / "survivorship.yaml").stat().st_mtime_ns)
+    if key not in _RULES:
+        _RULES[key] = load_survivorship(config_dir)
+    return _RULES[key]
+
+
+def refresh_golden_one(conn: Connection, customer_no: str, config_dir: Path, *,
+                       now: Any = None, recount: bool = False,
+                       run_id: int | None = None) -> bool:
+    """:func:`refresh_golden_of` for ONE customer without frames (the real-time
+    path): the same golden record (:func:`golden_record`, the row-wise twin of
+    ``golden_records``), version and history row. ``recount``: also set the
+    customer's record count and mark it active, as ``apply_clusters`` does for a
+    customer a record joined. Return whether the golden record changed."""
+    now = now or utcnow()
+    rows = [dict(r) for r in conn.execute(_ONE, {"no": customer_no}).mappings()]
+    if not rows:
+        return False
+    golden = golden_record(rows, _rules(config_dir))
+    head = rows[0]
+    values: dict[str, Any] = {}
+    if recount:
+        values.update(records=len(rows), status=CustomerStatus.ACTIVE, merged_into=None,
+                      updated_at=now, updated_run=run_id)
+    same = all(golden.get(f) == head[f"{f}_old"] for f in GOLDEN_FIELDS)
+    first = head["created_run"] == (-1 if run_id is None else run_id) and head["version"] == 1
+    written = not same or first
+    if written:
+        version = int(head["version"]) if first else int(head["version"]) + 1
+        fields = {f: golden.get(f) for f in GOLDEN_FIELDS}
+        values.update(version=version, updated_at=now, updated_run=run_id, **fields)
+        conn.execute(insert(CustomerHistory).values(
+            customer_no=customer_no, version=version, valid_from=now, run_id=run_id,
+            fields=fields))
+    if values:
+        conn.execute(update(Customer).where(Customer.customer_no == customer_no)
+                     .values(**values))
+    return written

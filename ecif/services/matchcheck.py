@@ -34,7 +34,7 @@ from matching.engine.config import EngineConfig, TypeConfig
 from matching.engine.guard import guard_holds_on
 from matching.engine.model import model_from_json
 from matching.engine.run import TIER_MODEL, TIER_RULE, TIER_STEWARD, branch_gate
-from matching.realtime.blocking import block_keys, model_rules, rule_holds
+from matching.realtime.blocking import block_keys, candidate_rules, model_rules, rule_holds
 from matching.realtime.features import record_features
 from matching.realtime.scorer import NativeModel, Score
 from matching.standardise.columns import OUTPUT_COLUMNS
@@ -43,8 +43,9 @@ from models.trained_model import TrainedModelVersion
 
 __all__ = ["Matcher", "MatchOutcome", "Candidate", "Decision", "STD_COLUMNS"]
 
-#: How long the loaded models and term-frequency totals are trusted.
-_CACHE_SECONDS = 5.0
+#: How often (seconds) the serving process checks whether a batch or ``ecif model use``
+#: changed the active models or the term frequencies (one small indexed query).
+_CHECK_SECONDS = 1.0
 #: At most this many candidate records are scored (the largest block of the sample: 14).
 MAX_CANDIDATES = 2000
 #: Candidates shown in an answer.
@@ -99,6 +100,15 @@ class MatchOutcome:
 
 
 @dataclass(frozen=True)
+class _Prefetched:
+    """Read with the candidates: their customers' records and the live cannot-links
+    around them (None: not read, the decision reads what it needs)."""
+
+    members: list[dict[str, Any]] | None
+    cannot: list[tuple[str, str]] | None
+
+
+@dataclass(frozen=True)
 class _Loaded:
     version: str
     native: NativeModel
@@ -109,8 +119,11 @@ class _Loaded:
 
 
 class Matcher:
-    """Match-check over a store, with the active models and term-frequency totals
-    cached for a few seconds (a batch that changes them is seen at once after)."""
+    """Match-check over a store. The active models and the whole term-frequency table
+    are held in the process, loaded once per store state: at most every
+    :data:`_CHECK_SECONDS` a small query reads the active model versions and the
+    newest batch run's stage; when either changed (a batch wrote new term
+    frequencies, a model was trained or picked), both are loaded again."""
 
     def __init__(self, config: EngineConfig, codes: CodeMaps) -> None:
         self.config = config
@@ -118,41 +131,55 @@ class Matcher:
         self._lock = threading.Lock()
         self._models: dict[str, _Loaded] = {}
         self._totals: dict[tuple[str, str], int] = {}
-        self._loaded_at = -1e9
+        self._counts: dict[str, dict[tuple[str, str], int]] = {}
+        self._marker: tuple[Any, ...] | None = None
+        self._checked_at = -1e9
 
     # --- caches ---------------------------------------------------------------------------
 
-    def _refresh(self, conn: Connection) -> None:
+    def refresh(self, conn: Connection) -> None:
+        """Load the models and term frequencies if the store changed them (at most every
+        :data:`_CHECK_SECONDS`)."""
         now = time.monotonic()
-        if now - self._loaded_at < _CACHE_SECONDS:
+        if now - self._checked_at < _CHECK_SECONDS:
             return
         with self._lock:
-            if now - self._loaded_at < _CACHE_SECONDS:
+            if now - self._checked_at < _CHECK_SECONDS:
                 return
-            active = conn.execute(select(TrainedModelVersion.customer_type,
-                                         TrainedModelVersion.version)
-                                  .where(TrainedModelVersion.active.is_(True))).all()
-            models = {}
-            for ctype, version in active:
-                have = self._models.get(ctype)
-                if have is not None and have.version == version:
-                    models[ctype] = have
-                    continue
-                body = conn.execute(select(TrainedModelVersion.body).where(
-                    TrainedModelVersion.customer_type == ctype,
-                    TrainedModelVersion.version == version)).scalar_one()
-                model = model_from_json(body, f"stored {ctype} model")
-                tcfg = self.config.for_type(ctype)
-                models[ctype] = _Loaded(version, NativeModel(model.splink),
-                                        model_rules(model.splink, ctype),
-                                        model.suspect(tcfg.suspect),
-                                        model.auto_merge(tcfg.auto_merge))
-            totals = conn.execute(text(
-                "SELECT customer_type, tf_column, count FROM term_frequency WHERE value = ''"
-            )).all()
-            self._models = models
-            self._totals = {(t, c): int(n) for t, c, n in totals}
-            self._loaded_at = time.monotonic()
+            active = tuple(sorted((str(t), str(v)) for t, v in conn.execute(
+                select(TrainedModelVersion.customer_type, TrainedModelVersion.version)
+                .where(TrainedModelVersion.active.is_(True))).all()))
+            run = conn.execute(_LAST_RUN).first()
+            marker = (active, tuple(run) if run is not None else None)
+            if marker != self._marker:
+                self._load(conn, active)
+                self._marker = marker
+            self._checked_at = time.monotonic()
+
+    def _load(self, conn: Connection, active: tuple[tuple[str, str], ...]) -> None:
+        models = {}
+        for ctype, version in active:
+            have = self._models.get(ctype)
+            if have is not None and have.version == version:
+                models[ctype] = have
+                continue
+            body = conn.execute(select(TrainedModelVersion.body).where(
+                TrainedModelVersion.customer_type == ctype,
+                TrainedModelVersion.version == version)).scalar_one()
+            model = model_from_json(body, f"stored {ctype} model")
+            tcfg = self.config.for_type(ctype)
+            models[ctype] = _Loaded(version, NativeModel(model.splink),
+                                    model_rules(model.splink, ctype),
+                                    model.suspect(tcfg.suspect),
+                                    model.auto_merge(tcfg.auto_merge))
+        totals: dict[tuple[str, str], int] = {}
+        counts: dict[str, dict[tuple[str, str], int]] = {}
+        for ctype, col, value, n in conn.execute(_ALL_TF):
+            if value == "":
+                totals[(ctype, col)] = int(n)
+            else:
+                counts.setdefault(ctype, {})[(col, value)] = int(n)
+        self._models, self._totals, self._counts = models, totals, counts
 
     # --- the check --------------------------------------------------------------------------
 
@@ -164,7 +191,7 @@ class Matcher:
     def check(self, conn: Connection, record: dict[str, str | None], *,
               exclude_key: str | None = None) -> MatchOutcome:
         """Match-check one standardised, admitted record (``record``: OUTPUT_COLUMNS)."""
-        self._refresh(conn)
+        self.refresh(conn)
         ctype = record.get("customer_type") or "P"
         issues = [i for i in (record.get("issues") or "").split(";") if i]
         loaded = self._models.get(ctype)
@@ -173,7 +200,7 @@ class Matcher:
         empty = MatchOutcome(Decision.NEW, None, 0.0, [], issues, record, features)
         if loaded is None:
             return empty
-        cands = self._candidates(conn, ctype, features, loaded.rules, exclude_key)
+        cands, members = self._candidates(conn, ctype, features, loaded.rules, exclude_key)
         if not cands:
             return _weak(conn, empty, tcfg, features, ctype) if tcfg.weak_rules else empty
         tf = self._tf(conn, ctype, [features, *[c for c, _ in cands]], loaded.native.tf_columns)
@@ -187,7 +214,7 @@ class Matcher:
             candidates.append(Candidate(no, feat["unique_id"], score, rule, tier, feat))
         outcome = MatchOutcome(Decision.NEW, None, float(probs.max()), [], issues, record,
                                features, loaded.version)
-        self._decide(conn, outcome, features, candidates, ctype)
+        self._decide(conn, outcome, features, candidates, ctype, members)
         if outcome.decision == Decision.NEW and tcfg.weak_rules:
             outcome = _weak(conn, outcome, tcfg, features, ctype)
         outcome.candidates = _by_customer(candidates)
@@ -196,20 +223,38 @@ class Matcher:
 
     def _candidates(self, conn: Connection, ctype: str, features: dict[str, Any],
                     rules: tuple[int, ...], exclude_key: str | None
-                    ) -> list[tuple[dict[str, Any], str]]:
+                    ) -> tuple[list[tuple[dict[str, Any], str]], _Prefetched]:
+        """The candidate records (those sharing a key that passes its rule), with their
+        customers' records (every record of every customer holding a candidate: what
+        the decision clusters), in one round trip; (candidates, None) when the customers
+        are too many to read at once (the decision then reads its customers' records)."""
         keys = block_keys(features, ctype, rules)
         if not keys:
-            return []
-        rows = conn.execute(_CANDIDATES, {"keys": keys, "ctype": ctype,
-                                          "limit": MAX_CANDIDATES}).mappings().all()
-        recs = [dict(r) for r in rows if r["record_key"] != exclude_key]
+            return [], _Prefetched(None, None)
+        got = [dict(r) for r in conn.execute(
+            _CANDIDATES_AND_MEMBERS,
+            {"keys": keys, "ctype": ctype, "limit": MAX_CANDIDATES + 1,
+             "judgement": Judgement.CANNOT_LINK, "own": features["unique_id"]}).mappings()]
+        rows = sorted((r for r in got if r["hit"] != 2),
+                      key=lambda r: (r["customer_no"], r["record_key"]))
+        cannot: list[tuple[str, str]] | None = [(r["record_key"], r["customer_no"])
+                                                 for r in got if r["hit"] == 2]
+        members: list[dict[str, Any]] | None = rows
+        if len(rows) > MAX_CANDIDATES:
+            rows = [dict(r) for r in conn.execute(
+                _CANDIDATES, {"keys": keys, "ctype": ctype, "limit": MAX_CANDIDATES}
+            ).mappings()]
+            for r in rows:
+                r["hit"] = 1
+            members = cannot = None
+        recs = [r for r in rows if r["hit"] and r["record_key"] != exclude_key]
         branches = self._branches(conn, recs) if ctype == "G" else {}
         out = []
         for r in recs:
             feat = record_features(r, branches.get(r.get("org_code") or "", (None, None)))
             if rule_holds(features, feat, ctype, rules):
                 out.append((feat, str(r["customer_no"])))
-        return out
+        return out, _Prefetched(members, cannot)
 
     def _branches(self, conn: Connection, recs: Sequence[Mapping[str, Any]]
                   ) -> dict[str, tuple[str | None, str | None]]:
@@ -230,11 +275,8 @@ class Matcher:
 
     def _tf(self, conn: Connection, ctype: str, feats: Sequence[Mapping[str, Any]],
             columns: tuple[str, ...]) -> Any:
-        values = sorted({f[c] for f in feats for c in columns if f.get(c) is not None})
-        counts: dict[tuple[str, str], int] = {}
-        if values:
-            for col, value, n in conn.execute(_TF, {"ctype": ctype, "values": values}):
-                counts[(col, value)] = int(n)
+        """The term frequency of a value (None: no TF for it), from the cached table."""
+        counts = self._counts.get(ctype, {})
         totals = self._totals
 
         def tf(col: str, value: str | None) -> float | None:
@@ -247,15 +289,19 @@ class Matcher:
         return tf
 
     def _decide(self, conn: Connection, outcome: MatchOutcome, features: dict[str, Any],
-                candidates: list[Candidate], ctype: str) -> None:
+                candidates: list[Candidate], ctype: str,
+                prefetched: _Prefetched | None = None) -> None:
         """The batch's clustering on the record, the customers it could join and their
         records: a union with a customer is a match."""
         joining = [c for c in candidates if c.rule or c.tier == 2]
         suspects = [c for c in candidates if c.tier >= 1]
         if joining:
             nos = sorted({c.customer_no for c in joining})
-            members: list[dict[str, Any]] = [
-                dict(m) for m in conn.execute(_MEMBERS, {"nos": nos}).mappings().all()]
+            wanted = set(nos)
+            members: list[dict[str, Any]] = (
+                [m for m in prefetched.members if m["customer_no"] in wanted]
+                if prefetched is not None and prefetched.members is not None
+                else [dict(m) for m in conn.execute(_MEMBERS, {"nos": nos}).mappings().all()])
             branches = self._branches(conn, [*members, outcome.record]) if ctype == "G" else {}
             keys = [features["unique_id"]] + [m["record_key"] for m in members]
             index = {k: i for i, k in enumerate(keys)}
@@ -285,7 +331,8 @@ class Matcher:
                 excl_id.append(f.get("resident_id") if ctype == "P" else f.get("org_code"))
                 excl_branch.append(f.get("branch_state") if ctype == "G" else None)
                 gender.append(f.get("gender") if ctype == "P" else None)
-            cannot = self._cannot_links(conn, keys, nos, members, index)
+            cannot = self._cannot_links(conn, keys, nos, members, index,
+                                        prefetched.cannot if prefetched else None)
             order = np.lexsort((np.array(right), np.array(left), np.array(tier)))
             result = cluster_records(
                 len(keys), np.array(left, np.int64)[order], np.array(right, np.int64)[order],
@@ -313,10 +360,14 @@ class Matcher:
             outcome.decision = Decision.POSSIBLE
 
     def _cannot_links(self, conn: Connection, keys: list[str], nos: list[str],
-                      members: list[dict[str, Any]], index: dict[str, int]
+                      members: list[dict[str, Any]], index: dict[str, int],
+                      prefetched: list[tuple[str, str]] | None = None
                       ) -> tuple[np.ndarray, np.ndarray] | None:
-        rows = conn.execute(_CANNOT, {"keys": keys, "nos": nos,
-                                      "judgement": Judgement.CANNOT_LINK}).all()
+        """The live cannot-links among the record, these customers and their records
+        (``prefetched``: read with the candidates, a superset: those naming no one
+        here are dropped below, as are those the query would have found)."""
+        rows = prefetched if prefetched is not None else conn.execute(
+            _CANNOT, {"keys": keys, "nos": nos, "judgement": Judgement.CANNOT_LINK}).all()
         if not rows:
             return None
         first_of: dict[str, int] = {}
@@ -372,16 +423,36 @@ def _strong_rule(left: Mapping[str, Any], right: Mapping[str, Any],
 def _weak(conn: Connection, outcome: MatchOutcome, tcfg: TypeConfig,
           features: Mapping[str, Any], ctype: str) -> MatchOutcome:
     """Organisations: a weak rule (same core in one city, one landline, ...) with an
-    existing customer makes the record a question for a steward."""
-    for rule in tcfg.weak_rules:
+    existing customer makes the record a question for a steward: 1 to 20 linked
+    records hold all the rule's values (a larger group, a call centre's landline,
+    says nothing). The records are found through the blocking key of a candidate rule
+    whose columns the weak rule holds (every record the weak rule pairs shares it),
+    all rules in one round trip; a rule no candidate rule covers is skipped, as is
+    one on a column the store does not keep."""
+    parts: list[str] = []
+    params: dict[str, Any] = {"ctype": ctype}
+    for i, rule in enumerate(tcfg.weak_rules):
         values = {c: features.get(c) for c in rule.equal}
         if any(v is None for v in values.values()) or not set(values) <= _STORED:
             continue
-        where = " AND ".join(f"s.{c} = :{c}" for c in values)
-        found = conn.execute(text(
-            f"SELECT count(*) FROM source_record s JOIN link l ON l.record_id = s.id "
-            f"WHERE s.customer_type = :ctype AND {where}"), {**values, "ctype": ctype}).scalar()
-        if found and int(found) <= 20:
+        covering = [j for j, cols in enumerate(candidate_rules(ctype))
+                    if set(cols) <= set(values)]
+        if not covering:
+            continue
+        key = block_keys(features, ctype, covering[:1])
+        if not key:
+            continue
+        where = " AND ".join(f"s.{c} = :w{i}_{c}" for c in values)
+        params.update({f"w{i}_{c}": v for c, v in values.items()}, **{f"k{i}": key[0]})
+        parts.append(f"SELECT {i} AS rule, count(*) AS n FROM (SELECT 1 AS one "
+                     "FROM block_key b JOIN source_record s ON s.id = b.record_id "
+                     f"JOIN link l ON l.record_id = s.id WHERE b.key = :k{i} "
+                     f"AND s.customer_type = :ctype AND {where} LIMIT 21) q{i}")
+    if not parts:
+        return outcome
+    found = {int(i): int(n) for i, n in conn.execute(text(" UNION ALL ".join(parts)), params)}
+    for i in sorted(found):
+        if 0 < int(found[i]) <= 20:
             outcome.decision = Decision.POSSIBLE
             return outcome
     return outcome
@@ -405,14 +476,39 @@ _CANDIDATES = text(
     "WHERE s.id IN (SELECT DISTINCT record_id FROM block_key WHERE key IN :keys) "
     "AND s.customer_type = :ctype LIMIT :limit"
 ).bindparams(bindparam("keys", expanding=True))
+_NULLS = ", ".join("NULL" for _ in STD_COLUMNS)
+#: The candidates (``hit`` 1), the other records of their customers (``hit`` 0), and
+#: the live cannot-links touching any of them, their customers or the record asked
+#: about (``hit`` 2: left key in ``record_key``, right key in ``customer_no``): one
+#: round trip, each part an indexed look-up.
+_CANDIDATES_AND_MEMBERS = text(
+    "WITH hit AS (SELECT DISTINCT record_id FROM block_key WHERE key IN :keys), "
+    "cust AS (SELECT DISTINCT lh.customer_no FROM hit JOIN link lh "
+    "ON lh.record_id = hit.record_id JOIN source_record sh ON sh.id = hit.record_id "
+    "WHERE sh.customer_type = :ctype), "
+    f"mem AS (SELECT s.record_key, {_SELECT}, l.customer_no, "
+    "CASE WHEN h.record_id IS NULL THEN 0 ELSE 1 END AS hit "
+    "FROM cust JOIN link l ON l.customer_no = cust.customer_no "
+    "JOIN source_record s ON s.id = l.record_id "
+    "LEFT JOIN hit h ON h.record_id = l.record_id "
+    "ORDER BY l.customer_no, s.record_key LIMIT :limit), "
+    "near AS (SELECT record_key AS k FROM mem UNION SELECT customer_no FROM cust "
+    "UNION SELECT CAST(:own AS VARCHAR(200))), "
+    "dec AS (SELECT d.left_key, d.right_key FROM decision d "
+    "WHERE d.deleted_at IS NULL AND d.judgement = :judgement "
+    "AND d.left_key IN (SELECT k FROM near) "
+    "UNION SELECT d.left_key, d.right_key FROM decision d "
+    "WHERE d.deleted_at IS NULL AND d.judgement = :judgement "
+    "AND d.right_key IN (SELECT k FROM near)) "
+    "SELECT * FROM mem UNION ALL "
+    f"SELECT left_key, {_NULLS}, right_key, 2 FROM dec"
+).bindparams(bindparam("keys", expanding=True))
 _BRANCHES = text(
     "SELECT org_code, min(org_branch), max(org_branch) FROM source_record "
     "WHERE customer_type = 'G' AND org_code IN :codes GROUP BY org_code"
 ).bindparams(bindparam("codes", expanding=True))
-_TF = text(
-    "SELECT tf_column, value, count FROM term_frequency "
-    "WHERE customer_type = :ctype AND value IN :values"
-).bindparams(bindparam("values", expanding=True))
+_ALL_TF = text("SELECT customer_type, tf_column, value, count FROM term_frequency")
+_LAST_RUN = text("SELECT id, stage, status FROM batch_run ORDER BY id DESC LIMIT 1")
 _MEMBERS = text(
     f"SELECT s.record_key, {_SELECT}, l.customer_no FROM link l "
     "JOIN source_record s ON s.id = l.record_id WHERE l.customer_no IN :nos "

@@ -18,6 +18,14 @@ Each call is an ingest run of its own (``ingest_run``, source ``api:<key>``),
 so the next nightly batch has the record in scope like any file row and
 keeps its customer number (the record is already a member of it).
 
+A registration touches one customer (the matched one, or a new one), so it
+takes a one-record path (:func:`_place_one`) rather than the batch's
+frame-based :func:`apply_clusters` and ``refresh_golden``: the same rows
+(customer, link, golden record by the same survivorship rules through
+:func:`matching.survivorship.golden_record`, history row; no merge event, as
+none is due when one new record joins one customer), tested equal to the
+batch path (``tests/review_app/test_api_register_path.py``).
+
 ``update``: a new version of a stored record, under ingest's rules (the
 newest ``updated_at`` wins, the replaced version kept); an identity change
 is matched again (``match`` elsewhere moves the record; a manually linked
@@ -35,22 +43,22 @@ import pandas as pd
 from sqlalchemy import Connection, Engine, insert, select, update
 
 from ecif.ingest import std_version
-from ecif.ingest_prepare import IDENTITY_FIELDS, identity_keys
+from ecif.ingest_prepare import identity_key_of
 from ecif.services.audit import audit
 from ecif.services.base import Actor, unit_of_work
-from ecif.services.clusters import EventInfo, apply_clusters
+from ecif.services.clusters import EventInfo, NumberAllocator, apply_clusters
 from ecif.services.customers import records_of
 from ecif.services.feed import write_feed_for_events
-from ecif.services.golden import refresh_golden_of
+from ecif.services.golden import refresh_golden_of, refresh_golden_one
 from ecif.services.matchcheck import Decision, Matcher, MatchOutcome
 from ecif.services.realtime_index import index_record
 from ecif.services.tasks import add_members
 from matching.exceptions import BadInput, Conflict, NotFound
 from matching.realtime.blocking import block_keys, text_key
 from matching.standardise.steps import utc_instant
-from matching.vocabulary import IngestStatus, LinkType, TaskStatus, TaskType
+from matching.vocabulary import CustomerStatus, IngestStatus, LinkType, TaskStatus, TaskType
 from models.base import utcnow
-from models.customer import Link
+from models.customer import Customer, Link
 from models.event import MergeEvent
 from models.source_record import STD_FIELDS, IngestRun, SourceRecord, SourceRecordVersion
 from models.task import ReviewTask
@@ -74,8 +82,19 @@ class Registered:
 
 
 def _identity(record: dict[str, str | None]) -> str:
-    frame = pd.DataFrame([{f: record.get(f) for f in IDENTITY_FIELDS}])
-    return str(identity_keys(frame).iloc[0])
+    return identity_key_of(record)
+
+
+def _std_version(config_dir: Path) -> str:
+    """:func:`std_version`, read again only when the code maps' file changes."""
+    stamp = (config_dir / "codes.yaml").stat().st_mtime_ns
+    key = (str(config_dir), stamp)
+    if key not in _STD_VERSIONS:
+        _STD_VERSIONS[key] = std_version(config_dir)
+    return _STD_VERSIONS[key]
+
+
+_STD_VERSIONS: dict[tuple[str, int], str] = {}
 
 
 def _updated_key(record: dict[str, str | None]) -> str:
@@ -92,8 +111,9 @@ def _lock(conn: Connection, outcome_features: dict[str, Any], ctype: str, source
     if conn.dialect.name != "postgresql":
         return
     keys = sorted({*block_keys(outcome_features, ctype), text_key(f"source\x1f{source_key}")})
-    for k in keys:
-        conn.exec_driver_sql("SELECT pg_advisory_xact_lock(%(k)s)", {"k": k})
+    # one round trip; the sorted subquery takes the locks in key order
+    conn.exec_driver_sql("SELECT count(pg_advisory_xact_lock(k)) FROM "
+                         "(SELECT unnest(%(keys)s::bigint[]) AS k ORDER BY 1) q", {"keys": keys})
 
 
 def _ingest_run(conn: Connection, actor: Actor, what: str) -> int:
@@ -118,25 +138,19 @@ def _suspect_task(conn: Connection, outcome: MatchOutcome, record_id: int, custo
               if c.tier >= 1 and c.customer_no != customer_no][: _MAX_TASK_CUSTOMERS - 1]
     if not others:
         return None
-    members = records_of(conn, others)
-    rows = [(record_id, customer_no)] + [(int(r), str(n)) for r, n in
-                                          zip(members["record_id"], members["prior_no"],
-                                              strict=True)]
+    members = conn.execute(
+        select(Link.record_id, Link.customer_no).join(SourceRecord,
+                                                      SourceRecord.id == Link.record_id)
+        .where(Link.customer_no.in_(sorted(set(others))))
+        .order_by(Link.customer_no, SourceRecord.record_key)).all()
+    rows = [(record_id, customer_no)] + [(int(r), str(n)) for r, n in members]
     kind = TaskType.PERSON_SUSPECT if ctype == "P" else TaskType.ORG_SUSPECT_GROUP
     return _open_task(conn, kind, ctype, rows)
 
 
-def _place(conn: Connection, record_id: int, record_key: str, ctype: str, identity: str,
-           outcome: MatchOutcome, actor: Actor, config_dir: Path,
-           current: str | None = None) -> tuple[str, bool]:
-    """Link the record as ``outcome`` says (to its customer, or to a new one); return
-    (customer number, created)."""
+def _link_of(outcome: MatchOutcome) -> tuple[str | None, str, str | None, str | None]:
+    """(target customer or None, link type, rule, model version) for ``outcome``."""
     target = outcome.customer_no if outcome.decision == Decision.MATCH else None
-    touched = sorted({n for n in (target, current) if n})
-    plan = records_of(conn, touched) if touched else pd.DataFrame()
-    if len(plan):
-        plan = plan[plan["record_id"] != record_id]
-        plan = plan.assign(cluster=plan["prior_no"])
     if target:
         link, rule = ((LinkType.AUTO_RULE, outcome.rule) if outcome.rule
                       and not outcome.rule.startswith("model:")
@@ -144,6 +158,43 @@ def _place(conn: Connection, record_id: int, record_key: str, ctype: str, identi
         version = outcome.model_version if link == LinkType.AUTO_MODEL else None
     else:
         link, rule, version = LinkType.NEW, None, None
+    return target, link, rule, version
+
+
+def _place_one(conn: Connection, record_id: int, ctype: str, identity: str,
+               outcome: MatchOutcome, config_dir: Path) -> tuple[str, bool]:
+    """A new record (linked to nothing yet) joins the matched customer or a new one:
+    what :func:`_place` writes for it, without frames. Return (number, created)."""
+    target, link, rule, version = _link_of(outcome)
+    now = utcnow()
+    if target is None:
+        allocate = NumberAllocator(conn)
+        number = allocate()
+        allocate.save()
+        conn.execute(insert(Customer).values(
+            customer_no=number, customer_type=ctype, status=CustomerStatus.ACTIVE, version=1,
+            records=1, created_at=now, updated_at=now, created_run=None, updated_run=None))
+    else:
+        number = target
+    conn.execute(insert(Link).values(
+        record_id=record_id, customer_no=number, link_type=link, rule=rule,
+        model_version=version, identity_key=identity, run_id=None, since=now))
+    refresh_golden_one(conn, number, config_dir, now=now, recount=target is not None)
+    return number, target is None
+
+
+def _place(conn: Connection, record_id: int, record_key: str, ctype: str, identity: str,
+           outcome: MatchOutcome, actor: Actor, config_dir: Path,
+           current: str | None = None) -> tuple[str, bool]:
+    """Link the record as ``outcome`` says (to its customer, or to a new one); return
+    (customer number, created). The batch's frame-based path (an update that moves a
+    record); a registration takes :func:`_place_one`."""
+    target, link, rule, version = _link_of(outcome)
+    touched = sorted({n for n in (target, current) if n})
+    plan = records_of(conn, touched) if touched else pd.DataFrame()
+    if len(plan):
+        plan = plan[plan["record_id"] != record_id]
+        plan = plan.assign(cluster=plan["prior_no"])
     cluster = target or f"new:{record_key}"
     row: dict[str, Any] = {"record_id": record_id, "record_key": record_key, "customer_type": ctype,
            "identity_key": identity, "cluster": cluster,
@@ -159,6 +210,20 @@ def _place(conn: Connection, record_id: int, record_key: str, ctype: str, identi
     number = applied.numbers[cluster]
     refresh_golden_of(conn, sorted({number, *touched}), config_dir)
     return number, target is None
+
+
+def _new_record(conn: Connection, raw: dict[str, Any], record: dict[str, str | None],
+                identity: str, actor: Actor, config_dir: Path) -> int:
+    """Write a registered record (an ingest run of its own); return its id."""
+    system, cid = record["source_system"], record["source_customer_id"]
+    ingest_id = _ingest_run(conn, actor, "registered")
+    values = {f: record.get(f) for f in STD_FIELDS}
+    return int(conn.execute(insert(SourceRecord).values(
+        record_key=f"{system}:{cid}", source_system=system, source_customer_id=cid,
+        customer_type=record.get("customer_type") or "P", updated_at=record.get("updated_at"),
+        updated_key=_updated_key(record), raw=dict(raw), version=1,
+        ingest_id=ingest_id, std_version=_std_version(config_dir),
+        identity_key=identity, **values).returning(SourceRecord.id)).scalar_one())
 
 
 def register(engine: Engine, raw: dict[str, Any], record: dict[str, str | None],
@@ -183,16 +248,8 @@ def register(engine: Engine, raw: dict[str, Any], record: dict[str, str | None],
                                "fields; send an update (PUT) instead")
             return Registered(existing.customer_no, Decision.MATCH, None, False)
         outcome = matcher.check(conn, record)
-        ingest_id = _ingest_run(conn, actor, "registered")
-        values = {f: record.get(f) for f in STD_FIELDS}
-        record_id = int(conn.execute(insert(SourceRecord).values(
-            record_key=record_key, source_system=system, source_customer_id=cid,
-            customer_type=ctype, updated_at=record.get("updated_at"),
-            updated_key=_updated_key(record), raw=dict(raw), version=1,
-            ingest_id=ingest_id, std_version=std_version(config_dir),
-            identity_key=identity, **values).returning(SourceRecord.id)).scalar_one())
-        number, created = _place(conn, record_id, record_key, ctype, identity, outcome,
-                                 actor, config_dir)
+        record_id = _new_record(conn, raw, record, identity, actor, config_dir)
+        number, created = _place_one(conn, record_id, ctype, identity, outcome, config_dir)
         index_record(conn, record_id, outcome.features or features, ctype)
         task_id = (_suspect_task(conn, outcome, record_id, number, ctype)
                    if outcome.decision == Decision.POSSIBLE else None)

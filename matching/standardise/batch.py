@@ -18,11 +18,12 @@ DataFrames nor Python objects per row cross between processes.
 
 from __future__ import annotations
 
+import sys
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from functools import cached_property, partial
-from itertools import repeat
+from itertools import chain, repeat
 from operator import itemgetter
 from typing import TypeVar
 
@@ -44,6 +45,7 @@ from matching.standardise.steps import (
     plain_fields,
     raw_key,
 )
+from matching.standardise.text import simplified_in_advance, to_halfwidth
 
 __all__ = ["StandardisedChunk", "standardise_frame", "standardise_chunks", "KEPT_COLUMNS"]
 
@@ -75,19 +77,32 @@ class _Encoded:
 
 
 def _encode_cells(cells: np.ndarray) -> _Encoded:
-    """Raw cells → encoded trimmed text (None when empty), cleaned once per value."""
-    codes, uniques = pd.factorize(cells, use_na_sentinel=False)
-    return _Encoded(codes, _objects(map(clean_cell, uniques), len(uniques)))
+    """Raw cells → encoded trimmed text (None when empty), cleaned once per value.
+    Not ``pd.factorize``: its string table compares C strings, so a cell with a NUL
+    would share a code with the cell that ends at that NUL ("a" and "a\x00b")."""
+    try:
+        return _encode_arrow(pa.array(cells, type=pa.string(), from_pandas=True))
+    except (pa.ArrowInvalid, pa.ArrowTypeError):  # not all text: numbers, say
+        distinct: dict[object, int] = {}
+        codes = np.fromiter((distinct.setdefault(v, len(distinct)) for v in cells.tolist()),
+                            dtype=np.intp, count=len(cells))
+        return _Encoded(codes, _objects(map(clean_cell, distinct), len(distinct)))
+
+
+#: What ``str.strip()`` takes off: every character ``str.isspace()`` holds true for.
+_PY_WHITESPACE = "".join(chr(c) for c in range(sys.maxunicode + 1) if chr(c).isspace())
 
 
 def _encode_arrow(cells: pa.ChunkedArray | pa.Array) -> _Encoded:
-    """Arrow text cells → encoded trimmed text; Arrow finds the distinct values."""
+    """Arrow text cells → encoded trimmed text; Arrow finds the distinct values and
+    trims them (what :func:`clean_cell` does: ``str.strip()``, None when empty)."""
     encoded = pc.dictionary_encode(cells, null_encoding="encode")
     if isinstance(encoded, pa.ChunkedArray):
         encoded = encoded.combine_chunks()
-    uniques = encoded.dictionary.to_pylist()
+    trimmed = pc.utf8_trim(encoded.dictionary, characters=_PY_WHITESPACE)
+    uniques = pc.if_else(pc.equal(trimmed, ""), None, trimmed).to_pylist()
     codes = encoded.indices.to_numpy(zero_copy_only=False).astype(np.intp)
-    return _Encoded(codes, _objects(map(clean_cell, uniques), len(uniques)))
+    return _Encoded(codes, _objects(uniques, len(uniques)))
 
 
 def _by_value(groups: np.ndarray, per_group: np.ndarray) -> _Encoded:
@@ -126,6 +141,8 @@ class _IssueSets:
 
     def add(self, groups: np.ndarray, per_group: list[tuple[str, ...]]) -> None:
         """Append the issues a step found, ``per_group[g]`` for rows of group g."""
+        if not any(per_group):  # most steps find nothing in most chunks
+            return
         distinct: dict[tuple[str, ...], int] = {}
         local = np.fromiter((distinct.setdefault(t, len(distinct)) for t in per_group),
                             dtype=np.intp, count=len(per_group))
@@ -155,9 +172,52 @@ def _run_screened(step: Step, ctx: Context, state: dict[str, _Encoded],
     issues.add(col.codes, found)
 
 
+def _run_batched(step: Step, ctx: Context, state: dict[str, _Encoded],
+                 issues: _IssueSets) -> None:
+    """A one-input step with a column-wise form: that on the distinct values it
+    takes, ``run`` on the others."""
+    assert step.batch is not None
+    col = state[step.inputs[0]]
+    done, outputs = step.batch(col.values)
+    rest = np.flatnonzero(~done).tolist()
+    results = [step.run(ctx, col.values[i]) for i in rest]
+    for j, name in enumerate(step.outputs):
+        values = outputs[j]
+        for i, result in zip(rest, results, strict=True):
+            values[i] = result[j]
+        state[name] = _encoded_output(name, col.codes, values)
+    if rest:
+        found: list[tuple[str, ...]] = [()] * len(col.values)
+        for i, result in zip(rest, results, strict=True):
+            found[i] = result[-1]
+        issues.add(col.codes, found)
+
+
+#: The values a later step reads: only these need their equal outputs of different
+#: groups merged into one code (see _by_value); the rest are only ever materialised.
+_READ_LATER = frozenset(name for step in STEPS for name in step.inputs)
+
+
+def _encoded_output(name: str, groups: np.ndarray, per_group: np.ndarray) -> _Encoded:
+    return _by_value(groups, per_group) if name in _READ_LATER else _Encoded(groups, per_group)
+
+
 def _run_step(step: Step, ctx: Context, state: dict[str, _Encoded], issues: _IssueSets) -> None:
+    if step.simplifies:
+        texts = [v for name in step.simplifies for v in state[name].values.tolist() if v]
+        with simplified_in_advance(chain(texts, map(to_halfwidth, texts))):
+            _run_plain_step(step, ctx, state, issues)
+    else:
+        _run_plain_step(step, ctx, state, issues)
+
+
+def _run_plain_step(step: Step, ctx: Context, state: dict[str, _Encoded],
+                    issues: _IssueSets) -> None:
     if step.screen is not None:
         _run_screened(step, ctx, state, issues)
+        return
+    if step.batch is not None:
+        _run_batched(step, ctx, state, issues)
         return
     columns = [state[name] for name in step.inputs]
     groups, first = _groups(columns)
@@ -165,7 +225,7 @@ def _run_step(step: Step, ctx: Context, state: dict[str, _Encoded], issues: _Iss
     results = list(map(step.run, repeat(ctx), *args))
     n = len(results)
     for j, name in enumerate(step.outputs):
-        state[name] = _by_value(groups, _objects(map(itemgetter(j), results), n))
+        state[name] = _encoded_output(name, groups, _objects(map(itemgetter(j), results), n))
     issues.add(groups, list(map(itemgetter(-1), results)))
 
 
@@ -302,4 +362,4 @@ def standardise_chunks(
     runs where the chunk was standardised, so in a pool it must be a module-level
     function. At most ``2 × workers`` chunks are in flight."""
     yield from map_ordered(partial(_work, codes, finish), chunks, workers=workers,
-                           preload=[__name__, finish.__module__])
+                           preload=[__name__, finish.__module__, "matching.standardise.warm"])

@@ -141,6 +141,16 @@ class Step:
     #: ``run`` may change or flag. The batch path calls ``run`` on those alone and
     #: passes the others through; the per-record path ignores it.
     screen: Callable[[np.ndarray], np.ndarray] | None = None
+    #: For a one-input step: given the distinct input values, the ones it computes
+    #: column-wise (a mask) and, for those, every output (object arrays as long as
+    #: the values; no issue codes for them); ``run`` does the rest, one value at a
+    #: time. The per-record path ignores it; the batch path must give exactly what
+    #: ``run`` gives (tests/standardise/test_batch_parity.py).
+    batch: Callable[[np.ndarray], tuple[np.ndarray, tuple[np.ndarray, ...]]] | None = None
+    #: Inputs whose values ``run`` passes to ``to_simplified`` (as they are or width
+    #: folded): the batch path converts their distinct values together beforehand
+    #: (:func:`matching.standardise.text.simplified_in_advance`).
+    simplifies: tuple[str, ...] = ()
 
 
 def raw_key(column: str) -> str:
@@ -193,6 +203,84 @@ def _standardise_timestamp(raw: str | None) -> tuple[str | None, str, tuple[str,
     except (ValueError, OverflowError):  # not a time; or beyond year 9999 in UTC
         return None, "", (Issue.UPDATED_AT_INVALID,)
     return value.isoformat(), instant, _NONE
+
+
+# The common ISO 8601 shape, which the batch path reads column-wise; anything
+# else (other separators, compact or partial forms, odd offsets) goes through
+# _standardise_timestamp one value at a time.
+_ISO_SHAPE = (r"^(?P<y>\d{4})-(?P<mo>\d{2})-(?P<d>\d{2})[T ](?P<h>\d{2}):(?P<mi>\d{2}):"
+              r"(?P<s>\d{2})(?:\.(?P<f>\d{1,6}))?(?P<tz>Z|[+-]\d{2}:\d{2})?$")
+_MONTH_DAYS = np.array([0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31])
+_CHINA_SECONDS = 8 * 3600
+
+
+def _days_from_civil(y: np.ndarray, m: np.ndarray, d: np.ndarray) -> np.ndarray:
+    """Days since 1970-01-01 of proleptic Gregorian dates (years >= 1)."""
+    y = y - (m <= 2)
+    era = y // 400
+    yoe = y - era * 400
+    doy = (153 * ((m + 9) % 12) + 2) // 5 + d - 1
+    return era * 146097 + yoe * 365 + yoe // 4 - yoe // 100 + doy - 719468
+
+
+def _timestamps_batch(values: np.ndarray) -> tuple[np.ndarray, tuple[np.ndarray, ...]]:
+    """:func:`_standardise_timestamp` for the distinct values of a column at once: the
+    values of the common shape that are valid times (years 1001-9998, so that no
+    instant leaves the years datetime keeps) are done here, with numpy and Arrow;
+    the mask says which."""
+    n = len(values)
+    keyed, instant = np.empty(n, dtype=object), np.empty(n, dtype=object)
+    text = pa.array(values, pa.string())
+    parts = pc.extract_regex(text, _ISO_SHAPE)
+    shaped = np.asarray(parts.is_valid().to_numpy(zero_copy_only=False), dtype=bool)
+    done = np.zeros(n, dtype=bool)
+    if not shaped.any():
+        return done, (keyed, instant)
+    at = np.flatnonzero(shaped)
+    parts, text = parts.filter(pa.array(shaped)), text.filter(pa.array(shaped))
+
+    def number(field: str) -> np.ndarray:
+        return np.asarray(pc.cast(parts.field(field), pa.int64()).to_numpy(), dtype=np.int64)
+
+    y, mo, d, h, mi, s = (number(f) for f in ("y", "mo", "d", "h", "mi", "s"))
+    fraction = pc.utf8_rpad(parts.field("f"), 6, "0")
+    micro = np.asarray(pc.cast(fraction, pa.int64()).to_numpy(), dtype=np.int64)
+    tz = parts.field("tz")
+    signed = pc.utf8_length(tz).to_numpy() == 6
+    tz_h = np.where(signed, np.asarray(pc.cast(pc.if_else(
+        pa.array(signed), pc.utf8_slice_codeunits(tz, 1, 3), "0"), pa.int64()).to_numpy()), 0)
+    tz_m = np.where(signed, np.asarray(pc.cast(pc.if_else(
+        pa.array(signed), pc.utf8_slice_codeunits(tz, 4, 6), "0"), pa.int64()).to_numpy()), 0)
+    leap = (y % 4 == 0) & ((y % 100 != 0) | (y % 400 == 0))
+    month_days = _MONTH_DAYS[np.clip(mo, 0, 12)] + (leap & (mo == 2))
+    valid = ((y >= 1001) & (y <= 9998) & (mo >= 1) & (mo <= 12) & (d >= 1)
+             & (d <= month_days) & (h <= 23) & (mi <= 59) & (s <= 59)
+             & (tz_h <= 23) & (tz_m <= 59))
+    if not valid.any():
+        return done, (keyed, instant)
+    minus = np.asarray(pc.starts_with(tz, "-").to_numpy(zero_copy_only=False), dtype=bool)
+    offset = np.where(signed, np.where(minus, -1, 1) * (tz_h * 3600 + tz_m * 60),
+                      np.where(pc.utf8_length(tz).to_numpy() == 1, 0, _CHINA_SECONDS))
+    seconds = (_days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + s - offset)
+    utc = np.datetime_as_string(seconds[valid].astype("datetime64[s]"), unit="s")
+    micro_text = pa.array(np.char.zfill(micro[valid].astype(str), 6))
+    instant_text = pc.binary_join_element_wise(pa.array(utc), ".", micro_text, "")
+    # as datetime.isoformat writes it: "T", microseconds only when not zero, and
+    # the offset as +HH:MM (Z and -00:00 are +00:00)
+    text = text.filter(pa.array(valid))
+    tz = tz.filter(pa.array(valid))
+    zero = pc.or_(pc.equal(tz, "Z"), pc.equal(tz, "-00:00"))
+    tz_text = pc.if_else(zero, "+00:00", tz)
+    frac_text = pc.if_else(pa.array(micro[valid] != 0),
+                           pc.binary_join_element_wise(".", micro_text, ""), "")
+    keyed_text = pc.binary_join_element_wise(
+        pc.utf8_slice_codeunits(text, 0, 10), "T", pc.utf8_slice_codeunits(text, 11, 19),
+        frac_text, tz_text, "")
+    rows = at[valid]
+    keyed[rows] = keyed_text.to_numpy(zero_copy_only=False)
+    instant[rows] = instant_text.to_numpy(zero_copy_only=False)
+    done[rows] = True
+    return done, (keyed, instant)
 
 
 # --- the steps, in the order their issue codes are reported -----------------
@@ -409,21 +497,25 @@ STEPS: tuple[Step, ...] = (
          ("keyed_gender", "keyed_id_type", "id_type_known")),
     Step(_name, ("customer_type", _IN("name")),
          ("name", "name_plain", "surname", "given_name", "name_pinyin",
-          "org_core", "org_region", "org_legal_form", "org_branch")),
+          "org_core", "org_region", "org_legal_form", "org_branch"),
+         simplifies=(_IN("name"),)),
     Step(_birth_date, ("customer_type", _IN("birth_date")), ("keyed_birth_date",)),
     Step(_identity, ("customer_type", "keyed_id_type", "id_type_known", _IN("id_number")),
          ("id_type", "id_number", "id_cleaned", "id_valid", "uscc", "org_code",
           "id_birth_date", "id_gender")),
     Step(_cross_check, ("customer_type", "keyed_birth_date", "keyed_gender",
                         "id_birth_date", "id_gender"), ("birth_date", "gender")),
-    Step(_legal_rep, ("customer_type", _IN("legal_rep")), ("legal_rep", "legal_rep_pinyin")),
+    Step(_legal_rep, ("customer_type", _IN("legal_rep")), ("legal_rep", "legal_rep_pinyin"),
+         simplifies=(_IN("legal_rep"),)),
     Step(_name_present, ("name",), ()),
     Step(_mobile, (_IN("mobile"),), ("mobile",)),
     Step(_landline, (_IN("phone"),), ("phone",)),
     Step(_email, (_IN("email"),), ("email",)),
     Step(_address, (_IN("address"),),
-         ("address", "province", "city", "district", "address_detail")),
-    Step(_updated_at, (_IN("updated_at"),), ("updated_at", "updated_key")),
+         ("address", "province", "city", "district", "address_detail"),
+         simplifies=(_IN("address"),)),
+    Step(_updated_at, (_IN("updated_at"),), ("updated_at", "updated_key"),
+         batch=_timestamps_batch),
 )
 
 #: Output columns copied from a raw cell, as keyed (trimmed).

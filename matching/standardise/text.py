@@ -8,6 +8,8 @@ traditional→simplified uses OpenCC.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from functools import lru_cache
 
 import opencc
@@ -20,6 +22,7 @@ __all__ = [
     "is_cjk",
     "has_cjk",
     "clean_text",
+    "simplified_in_advance",
 ]
 
 # Full-width ASCII variants U+FF01..U+FF5E map to U+0021..U+007E; the
@@ -55,18 +58,59 @@ def _t2s() -> opencc.OpenCC:
     return opencc.OpenCC("t2s")
 
 
+#: to_simplified of texts converted in advance (see simplified_in_advance).
+_AHEAD: dict[str, str] = {}
+_PASSES = 3
+
+
 def to_simplified(text: str) -> str:
     """Traditional → simplified Chinese (OpenCC ``t2s``), repeated until stable:
     one pass is not idempotent (薴 → 苧 → 苎). ``t2s`` never produces a
     full-width or ASCII character, so width folding may come before or after."""
+    ahead = _AHEAD.get(text)
+    if ahead is not None:
+        return ahead
     if not has_cjk(text):
         return text
-    for _ in range(3):
+    for _ in range(_PASSES):
         converted = str(_t2s().convert(text))
         if converted == text:
             break
         text = converted
     return text
+
+
+@contextmanager
+def simplified_in_advance(texts: Iterable[str | None]) -> Iterator[None]:
+    """Inside the block, :func:`to_simplified` of any of ``texts`` is answered from
+    memory: computed beforehand for all of them together, one OpenCC call a pass
+    over the texts joined by line breaks (no OpenCC phrase holds a line break, so
+    a text converts alone as it does among the others). The batch path's
+    standardisers call it once per distinct value; each call into OpenCC costs
+    more than the conversion of a short text."""
+    todo = [t for t in set(texts) if t and "\n" not in t and has_cjk(t)]
+    current = list(todo)
+    active = list(range(len(todo)))
+    for _ in range(_PASSES):
+        if not active:
+            break
+        converted = str(_t2s().convert("\n".join(current[i] for i in active))).split("\n")
+        if len(converted) != len(active):  # cannot happen (see above): no shortcut then
+            todo = []
+            break
+        changed = []
+        for i, text in zip(active, converted, strict=True):
+            if text != current[i]:
+                current[i] = text
+                changed.append(i)
+        active = changed
+    before = dict(_AHEAD)
+    _AHEAD.update(zip(todo, current, strict=False))
+    try:
+        yield
+    finally:
+        _AHEAD.clear()
+        _AHEAD.update(before)
 
 
 def collapse_spaces(text: str) -> str:

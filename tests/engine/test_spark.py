@@ -27,7 +27,13 @@ from matching.config import DEFAULT_CONFIG_DIR
 from matching.engine.backend import DuckDBBackend
 from matching.engine.config import load_engine_config
 from matching.engine.features import organisation_features_sql, person_features_sql
-from matching.engine.model import load_model, model_path, predict_pairs
+from matching.engine.model import (
+    load_model,
+    model_path,
+    predict_pairs,
+    save_model,
+    train_model,
+)
 from matching.engine.workflow import STD_TABLE, load_sources
 from models.db import init_db, make_engine
 from tests.store.helpers import use_models
@@ -153,5 +159,28 @@ def test_one_model_file_scores_alike_on_both_engines(spark: Any, sample_models: 
                                           b[["unique_id_l", "unique_id_r"]])
             assert (a["match_probability"] - b["match_probability"]).abs().max() <= 1e-6
             assert (a["match_weight"] - b["match_weight"]).abs().max() <= 1e-6
+    finally:
+        on_spark.close()
+
+
+def test_model_trained_on_spark_scores_alike_on_duckdb(spark: Any, tmp_path: Path) -> None:
+    """The reverse: the organisation model trained on Spark, written to one file and
+    read back, scores every candidate pair of the sample with the same probability
+    and weight on DuckDB as on Spark."""
+    duck, on_spark = _backends(spark, tmp_path)
+    try:
+        table, _ = FEATURES["G"]
+        trained = train_model(on_spark, table, "G", load_engine_config().for_type("G"),
+                              calibrate_on_pairs=False)
+        save_model(trained, tmp_path / "G.json")
+        model = load_model(tmp_path / "G.json")
+        a, b = _all_pairs(duck, "G", model), _all_pairs(on_spark, "G", model)
+        assert len(a) > 150
+        pd.testing.assert_frame_equal(a[["unique_id_l", "unique_id_r"]],
+                                      b[["unique_id_l", "unique_id_r"]])
+        assert (a["match_probability"] - b["match_probability"]).abs().max() <= 1e-6
+        assert (a["match_weight"] - b["match_weight"]).abs().max() <= 1e-6
+        # the model learnt something: the pairs' probabilities are not all alike
+        assert a["match_probability"].nunique() > 5
     finally:
         on_spark.close()

@@ -40,7 +40,7 @@ messy = st.lists(
 digits = st.text(alphabet="0123456789１２３４５６７８９０xX -+/年月日", max_size=20)
 
 
-@settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(messy)
 def test_person_name_idempotent(raw: str) -> None:
     once = standardise_person_name(raw)
@@ -50,7 +50,7 @@ def test_person_name_idempotent(raw: str) -> None:
     assert twice.pinyin == once.pinyin
 
 
-@settings(max_examples=300)
+@settings(max_examples=300, deadline=None)
 @given(st.one_of(digits, messy))
 def test_ids_dates_phones_idempotent(raw: str) -> None:
     rid = standardise_resident_id(raw)
@@ -62,7 +62,7 @@ def test_ids_dates_phones_idempotent(raw: str) -> None:
             assert fn(value)[0] == value, fn.__name__
 
 
-@settings(max_examples=300)
+@settings(max_examples=300, deadline=None)
 @given(st.one_of(st.text(max_size=30), digits,
                  st.sampled_from(["2026-11-01T08:00:00", "2026-11-01T08:00:00Z", " 2026-11-01",
                                   "2026-11-01\t08:00", "２０２６-11-01", "2026-02-30"])))
@@ -75,7 +75,7 @@ def test_timestamp_shortcut_changes_nothing(raw: str) -> None:
         assert _standardise_timestamp(raw) == _standardise_timestamp(text)
 
 
-@settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(messy)
 def test_address_and_org_name_idempotent(raw: str) -> None:
     addr = standardise_address(raw)

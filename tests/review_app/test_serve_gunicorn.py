@@ -1,0 +1,84 @@
+"""``ecif serve --server gunicorn``: worker processes forked from one loaded app
+answer the API over keep-alive connections, and a key revoked in the store is
+refused by every worker at the next call (no worker trusts a cached key)."""
+
+from __future__ import annotations
+
+import http.client
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from ecif.services.apikeys import create_key, revoke_key
+from ecif.services.base import Actor, unit_of_work
+from models.db import init_db, make_engine
+
+OPERATOR = Actor("test", system=True)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def test_gunicorn_workers_answer_and_revocation_holds_at_once(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'serve.db'}"
+    engine = make_engine(url)
+    init_db(engine)
+    with unit_of_work(engine) as conn:
+        key = create_key(conn, "serve-test", actor=OPERATOR).key
+    port = _free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "ecif.cli", "serve", "--server", "gunicorn", "--workers", "2",
+         "--threads", "2", "--port", str(port)],
+        env={**os.environ, "ECIF_DATABASE_URL": url}, stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE)
+    try:
+        for _ in range(150):
+            probe = http.client.HTTPConnection("127.0.0.1", port, timeout=1)
+            try:
+                probe.request("GET", "/healthz")
+                if probe.getresponse().status == 200:
+                    break
+            except OSError:
+                assert proc.poll() is None, proc.stderr.read().decode() if proc.stderr else ""
+                time.sleep(0.2)
+            finally:
+                probe.close()
+        body = json.dumps({"customer_type": "P", "name": "张三", "birth_date": "1980-01-01"})
+        headers = {"X-API-Key": key, "Content-Type": "application/json"}
+
+        def statuses(n: int) -> list[int]:
+            # a new connection each time: the kernel spreads them over the workers
+            out = []
+            for _ in range(n):
+                c = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+                c.request("POST", "/api/v1/match-check", body=body, headers=headers)
+                answer = c.getresponse()
+                payload = json.loads(answer.read())
+                out.append(answer.status)
+                if answer.status == 200:
+                    assert payload["decision"] == "new"
+                # and a second call on the same (keep-alive) connection
+                c.request("POST", "/api/v1/match-check", body=body, headers=headers)
+                second = c.getresponse()
+                second.read()
+                out.append(second.status)
+                c.close()
+            return out
+
+        assert set(statuses(10)) == {200}
+        with unit_of_work(engine) as conn:
+            revoke_key(conn, "serve-test", actor=OPERATOR)
+        assert set(statuses(10)) == {401}
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+        if proc.stderr:
+            proc.stderr.close()
+        engine.dispose()
