@@ -20,6 +20,13 @@ if TYPE_CHECKING:
 
 __all__ = ["BatchContext", "fault_point", "FAULT_ENV"]
 
+
+def _cpu_seconds() -> float:
+    """Processor time of this process and its waited-for children (the SQLite reader)."""
+    t = os.times()
+    return t.user + t.system + t.children_user + t.children_system
+
+
 @dataclass
 class BatchContext:
     engine: Engine
@@ -33,7 +40,7 @@ class BatchContext:
     #: the match stage's engine: None for DuckDB, else Spark (matching.engine.spark)
     spark: SparkSettings | None = None
     started: float = field(default_factory=time.perf_counter)
-    cpu_started: float = field(default_factory=lambda: _cpu_seconds())
+    cpu_started: float = field(default_factory=_cpu_seconds)
 
     def say(self, message: str) -> None:
         if self.progress:
@@ -62,11 +69,6 @@ class BatchContext:
         fault_point(stage, "commit")
         self.started = time.perf_counter()
         self.cpu_started = _cpu_seconds()
-
-
-def _cpu_seconds() -> float:
-    t = os.times()
-    return t.user + t.system + t.children_user + t.children_system
 
 
 #: Tables whose rows changed (this transaction and since their last ANALYZE) by more
