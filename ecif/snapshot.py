@@ -36,6 +36,8 @@ STD_TABLE = "std_records"
 #: 1 for a record in the run's scope (new or changed, or named by a decision)
 FOCUS = "_focus"
 _CHUNK = 200_000
+#: reads of fewer rows than this go row by row (see read_columnar)
+COLUMNAR_MIN = 50_000
 
 
 def load_records(conn: Connection, db: DuckDBBackend, watermark_to: int | None = None,
@@ -72,17 +74,20 @@ def load_records(conn: Connection, db: DuckDBBackend, watermark_to: int | None =
     return int(db.con.execute(f"SELECT count(*) FROM {STD_TABLE}").fetchall()[0][0])
 
 
-def read_columnar(conn: Connection, query: str, empty_is_null: Sequence[str] = ()
-                  ) -> pd.DataFrame:
+def read_columnar(conn: Connection, query: str, empty_is_null: Sequence[str] = (),
+                  expected_rows: int | None = None) -> pd.DataFrame:
     """The rows of ``query`` (committed data only: on SQLite and PostgreSQL it runs on
     a connection of its own) as a frame, through the same Arrow path as
     :func:`load_records`; row by row where the store has no such driver.
 
     SQLite's driver types a column by its first rows, so a text column that may be
     NULL must come as ``coalesce(c, '') AS c`` and be named in ``empty_is_null``:
-    its '' become None again (as row by row; a store never holds '' there)."""
+    its '' become None again (as row by row; a store never holds '' there).
+    ``expected_rows`` under :data:`COLUMNAR_MIN`: row by row (the SQLite reader's
+    process costs more than it saves on a small read)."""
     url = conn.engine.url
-    if not _columnar(url):
+    small = expected_rows is not None and expected_rows < COLUMNAR_MIN
+    if small or not _columnar(url):
         frame = read_frame(conn, query)
     else:
         with _arrow_batches(url, query) as batches:

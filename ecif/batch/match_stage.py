@@ -81,7 +81,8 @@ def match_stage(ctx: BatchContext) -> dict[str, Any]:
                 "SELECT s.id AS record_id, s.record_key AS unique_id, l.customer_no, "
                 "l.link_type, l.identity_key AS link_identity, s.identity_key, "
                 f"CASE WHEN {ctx.in_scope('s')} THEN 1 ELSE 0 END AS focus "
-                "FROM link l JOIN source_record s ON s.id = l.record_id"))
+                "FROM link l JOIN source_record s ON s.id = l.record_id"),
+                expected_rows=total - focus_n)
             decisions = live_decisions(conn)
             models = active_models(conn)
         # the match itself runs on DuckDB or on Spark (ctx.spark); DuckDB keeps the

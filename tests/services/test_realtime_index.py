@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from sqlalchemy import Engine, inspect, select
+from sqlalchemy import Engine, delete, insert, inspect, select
 
 from ecif.bulk import read_frame
 from ecif.ingest import ingest_files
@@ -92,5 +92,15 @@ def test_whole_index_write_keeps_rows_and_key_index(
     with store.connect() as conn:
         got = read_frame(conn, select(BlockKey.record_id, BlockKey.key))
     assert set(zip(got["record_id"], got["key"], strict=True)) == _oracle(features, ids, None)
+    # a later night rewrites the keys of its records only
+    night = index_frames(features, ids, "_focus")
+    with store.begin() as conn:
+        conn.execute(delete(BlockKey).where(BlockKey.record_id.in_(night.refreshed[:50])))
+        conn.execute(insert(BlockKey).values(record_id=night.refreshed[0], key=12345))
+        write_index(conn, night)
+    with store.connect() as conn:
+        again = read_frame(conn, select(BlockKey.record_id, BlockKey.key))
+    assert set(zip(again["record_id"], again["key"], strict=True)) == _oracle(
+        features, ids, None)
     names = {i["name"] for i in inspect(store).get_indexes("block_key")}
     assert "ix_block_key_key" in names
