@@ -75,6 +75,9 @@ def test_a_steward_works_a_task_by_keyboard_and_an_approver_approves(
         try:
             steward = browser.new_context(locale="zh-CN").new_page()
             steward.goto(server + "/login")
+            # autofocus may land after the load event on a busy machine: wait for it
+            # (it is part of what is tested) before typing, or the first keys are lost
+            expect(steward.locator("input[name=username]")).to_be_focused()
             steward.keyboard.type("steward1")
             steward.keyboard.press("Tab")
             steward.keyboard.type("demo-steward1")
