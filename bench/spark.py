@@ -78,34 +78,43 @@ def _same(a: MatchResult, b: MatchResult) -> str:
             f"max probability difference {diff.max():.2e}")
 
 
-def bench_size(size: int, root: Path, settings: SparkSettings, seed: int,
-               engines: Sequence[str], duckdb_memory: str) -> None:
-    data = root / str(size)
+def prepare(db: DuckDBBackend, data: Path, size: int, seed: int, tmp: Path
+            ) -> tuple[int, dict[str, TrainedModel]]:
+    """Records of ``size`` in ``data`` (generated unless there), standardised into
+    ``db``'s STD_TABLE, and both models: the number of records and the models.
+    The standardised records and the models are kept next to the data, so that a
+    run that broke (or one engine alone) does not standardise and train again."""
     if not (data / "day_001.csv").exists():
         t0 = time.perf_counter()
         generate(data, records=size, seed=seed)
         print(f"[{size:,}] generated in {time.perf_counter() - t0:.0f}s", flush=True)
-    truth = pd.read_csv(data / "truth.csv", dtype=str, keep_default_na=False)
+    parquet = data / "std_records.parquet"
+    t0 = time.perf_counter()
+    if parquet.exists():
+        db.con.execute(f"CREATE TABLE {STD_TABLE} AS SELECT * FROM read_parquet('{parquet}')")
+        how = f"read from {parquet.name}"
+    else:
+        load_sources(db, [data / "day_001.csv"], tmp)
+        db.con.execute(f"COPY {STD_TABLE} TO '{parquet}' (FORMAT parquet)")
+        how = "standardised + loaded"
+    n = db.count(STD_TABLE)
+    print(f"[{size:,}] {how} {n:,} records in {time.perf_counter() - t0:.0f}s", flush=True)
+    t0 = time.perf_counter()
+    models = _models(db, data / "models")
+    print(f"[{size:,}] models trained on DuckDB or read in {time.perf_counter() - t0:.0f}s "
+          "(not compared)", flush=True)
+    return n, models
+
+
+def bench_size(size: int, root: Path, settings: SparkSettings, seed: int,
+               engines: Sequence[str], duckdb_memory: str) -> None:
+    data = root / str(size)
     config = load_engine_config()
-    # the standardised records and the models are kept next to the data, so that a
-    # run that broke (or one engine alone) does not standardise and train again
     parquet = data / "std_records.parquet"
     with tempfile.TemporaryDirectory(prefix="ecif-bench-spark-") as tmp:
         db = DuckDBBackend(temp_directory=Path(tmp), memory_limit=duckdb_memory)
-        t0 = time.perf_counter()
-        if parquet.exists():
-            db.con.execute(f"CREATE TABLE {STD_TABLE} AS SELECT * FROM read_parquet('{parquet}')")
-            how = f"read from {parquet.name}"
-        else:
-            load_sources(db, [data / "day_001.csv"], Path(tmp))
-            db.con.execute(f"COPY {STD_TABLE} TO '{parquet}' (FORMAT parquet)")
-            how = "standardised + loaded"
-        n = db.count(STD_TABLE)
-        print(f"[{size:,}] {how} {n:,} records in {time.perf_counter() - t0:.0f}s", flush=True)
-        t0 = time.perf_counter()
-        models = _models(db, data / "models")
-        print(f"[{size:,}] models trained on DuckDB or read in {time.perf_counter() - t0:.0f}s "
-              "(not compared)", flush=True)
+        n, models = prepare(db, data, size, seed, Path(tmp))
+        truth = pd.read_csv(data / "truth.csv", dtype=str, keep_default_na=False)
 
         duck = None
         if "duckdb" in engines:

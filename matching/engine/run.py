@@ -94,6 +94,11 @@ def rule_pairs_sql(table: str, rule: Rule, max_group: int | None = None,
     )
 
 
+def _stage(name: str) -> None:
+    """Mark the start of a stage of the run (read by bench/match_memory.py's sampler)."""
+    log.debug("match stage: %s", name, extra={"match_stage": name})
+
+
 def _pairs_frame(backend: Backend, sqls: list[str]) -> pd.DataFrame:
     if not sqls:
         return pd.DataFrame(columns=["unique_id_l", "unique_id_r", "rule"])
@@ -129,6 +134,7 @@ def run_matching(backend: Backend, std_table: str, config: EngineConfig,
     for ctype, (table, features_sql) in _FEATURES.items():
         tcfg = config.for_type(ctype)
         t0 = time.perf_counter()
+        _stage(f"{ctype} features")
         backend.create_table(table, features_sql(std_table, extra))
         n = backend.count(table)
         ids.append(backend.fetch_arrow(
@@ -136,6 +142,7 @@ def run_matching(backend: Backend, std_table: str, config: EngineConfig,
             + _exclusive_sql(ctype, table) + ")").to_pandas())
         if n == 0:
             continue
+        _stage(f"{ctype} strong rules")
         strong = _pairs_frame(backend, [rule_pairs_sql(table, r, focus=focus)
                                         for r in tcfg.strong_rules])
         strong["score"], strong["tier"] = 1.0, TIER_RULE
@@ -147,11 +154,14 @@ def run_matching(backend: Backend, std_table: str, config: EngineConfig,
         if model is None:
             raise ConfigError(f"no trained {table} model; run `ecif train` on data with {table}")
         versions[ctype] = model.version
+        _stage(f"{ctype} predict")
         scored = predict_pairs(backend, table, model, model.suspect(tcfg.suspect), focus)
+        _stage(f"{ctype} fetch pairs")
         pairs = scored.as_pyarrow_table()
         pair_tables.append(pairs.append_column(
             "customer_type", pa.array([ctype] * pairs.num_rows, pa.string())))
         timings[f"{ctype}_score"] = time.perf_counter() - t0
+        _stage(f"{ctype} auto/suspect split")
         frame = pairs.select(["unique_id_l", "unique_id_r", "match_probability"]).to_pandas()
         frame = frame.rename(columns={"match_probability": "score"})
         auto_merge = model.auto_merge(tcfg.auto_merge)
@@ -164,12 +174,14 @@ def run_matching(backend: Backend, std_table: str, config: EngineConfig,
         band["rule"] = "suspect"
         suspects.append(band)
         if tcfg.weak_rules:
+            _stage(f"{ctype} weak rules")
             weak = _pairs_frame(backend, [rule_pairs_sql(table, r, _WEAK_GROUP_MAX, focus)
                                           for r in tcfg.weak_rules])
             weak["score"] = 0.0
             suspects.append(weak)
 
     t0 = time.perf_counter()
+    _stage("edges")
     # sorted, so that ties between edges are broken the same way on every run
     records = pd.concat(ids, ignore_index=True).sort_values("unique_id", ignore_index=True)
     index = pd.Index(records["unique_id"])
@@ -191,6 +203,7 @@ def run_matching(backend: Backend, std_table: str, config: EngineConfig,
     if decisions.cannot_link:
         cl = pd.DataFrame(decisions.cannot_link, columns=["a", "b"])
         cannot = (_positions(index, cl["a"]), _positions(index, cl["b"]))
+    _stage("cluster")
     result = cluster_records(
         len(records), left, right, all_edges["score"].to_numpy(float),
         all_edges["tier"].to_numpy(np.int8),
@@ -201,11 +214,13 @@ def run_matching(backend: Backend, std_table: str, config: EngineConfig,
         cannot_link=cannot, max_cluster_size=config.max_cluster_size,
     )
     timings["cluster"] = time.perf_counter() - t0
+    _stage("link types")
     records["cluster_index"] = result.labels
     records["cluster_id"] = index.to_numpy()[result.labels]
     _link_types(records, all_edges, left, right, result.accepted)
 
     # Refused machine merges (a constraint or the size cap) are questions for a steward.
+    _stage("tasks")
     refused = all_edges[(~result.accepted) & (all_edges["tier"] > TIER_STEWARD)
                         & (result.refused_reason != RefusedReason.CANNOT_LINK)]
     tasks = _suspect_tasks(records, index, pd.concat([*suspects, refused], ignore_index=True),
@@ -221,6 +236,7 @@ def run_matching(backend: Backend, std_table: str, config: EngineConfig,
         "tasks": int(tasks["task_id"].nunique()) if len(tasks) else 0,
         "records_in_tasks": len(tasks),
     }
+    _stage("result")
     pairs_all = pa.concat_tables(pair_tables, promote_options="permissive") if pair_tables \
         else pa.table({})
     rule_pairs = all_edges.loc[all_edges["tier"] == TIER_RULE,
