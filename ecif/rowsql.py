@@ -85,14 +85,15 @@ def run_many(conn: Connection, sql: str, rows: Sequence[Sequence[Any]]) -> None:
         cur.close()
 
 
-def in_list(conn: Connection, column: str, values: Sequence[Any]) -> tuple[str, list[Any]]:
-    """``column IN (...)`` for ``values`` (at least one): on PostgreSQL ``= ANY(?)``
-    with one array parameter (one statement text for every length, so psycopg's
-    prepared statements are reused), else one placeholder per value."""
+def in_list(values: Sequence[Any], column: str) -> tuple[str, list[Any]]:
+    """``column IN (?, ...)`` for ``values`` (at least one) and its parameters. One
+    placeholder per value on PostgreSQL too, not ``= ANY(array)``: psycopg prepares
+    a statement it has run five times, and the server then keeps a generic plan
+    for an IN list of that length, while for ``= ANY($1)`` it plans every call
+    again (the candidate query: ~1 ms of the server's CPU planning, 0.25 ms
+    prepared)."""
     if not values:
         raise ValueError("in_list needs at least one value")
-    if conn.dialect.name == "postgresql":
-        return f"{column} = ANY(?)", [list(values)]
     return f"{column} IN ({', '.join('?' * len(values))})", list(values)
 
 

@@ -83,7 +83,7 @@ def test_fetch_reads_what_text_reads(store: Engine) -> None:
             {"customer_no": f"C{i:010d}", "customer_type": "P", "name": f"名{i}",
              "created_at": WHEN, "updated_at": WHEN} for i in range(1, 6)])
         nos = ["C0000000002", "C0000000004", "C0000000009"]
-        where, params = rowsql.in_list(conn, "customer_no", nos)
+        where, params = rowsql.in_list(nos, "customer_no")
         sql = f"SELECT customer_no, name, version, created_at FROM customer WHERE {where} " \
               "ORDER BY customer_no"
         core = [dict(r) for r in conn.execute(
