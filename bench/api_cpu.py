@@ -45,11 +45,10 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import psutil
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bench._common import machine  # noqa: E402
-from bench.api import _data, _pg_url, _probe  # noqa: E402
+from bench.api import _data, _pg_url, _probe, pg_backend_cpu  # noqa: E402
 
 PG_ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 
@@ -80,21 +79,6 @@ def _scratch(kind: str, args: argparse.Namespace, work: Path) -> tuple[str, Call
     _admin(f'DROP DATABASE IF EXISTS "{name}"')
     _admin(f'CREATE DATABASE "{name}" TEMPLATE "{args.pg_database}"')
     return _pg_url(name), lambda: _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
-def _backend_cpu(url: str) -> dict[int, float]:
-    """CPU seconds of each PostgreSQL backend serving the database of ``url``."""
-    if not url.startswith("postgresql"):
-        return {}
-    name = url.rsplit("/", 1)[-1]
-    out = {}
-    for (pid,) in _admin(f"SELECT pid FROM pg_stat_activity WHERE datname = '{name}'"):
-        try:
-            t = psutil.Process(int(pid)).cpu_times()
-            out[int(pid)] = t.user + t.system
-        except psutil.Error:
-            pass
-    return out
 
 
 class _Wsgi:
@@ -154,7 +138,7 @@ def _phase(label: str, wsgi: _Wsgi, url: str, calls: list[tuple[str, str, dict[s
 
         profiler = Profiler(interval=0.0005)
         profiler.start()
-    pg0 = _backend_cpu(url)
+    pg0 = pg_backend_cpu(url)
     load0 = _load()
     c0, w0 = time.process_time(), time.perf_counter()
     bad = 0
@@ -164,7 +148,7 @@ def _phase(label: str, wsgi: _Wsgi, url: str, calls: list[tuple[str, str, dict[s
             bad += 1
         answers.append([label.split(",")[0], status, json.loads(payload)])
     cpu, wall = time.process_time() - c0, time.perf_counter() - w0
-    pg1 = _backend_cpu(url)
+    pg1 = pg_backend_cpu(url)
     pg = sum(v - pg0.get(pid, 0.0) for pid, v in pg1.items())
     if profiler is not None and profile is not None:
         profiler.stop()
