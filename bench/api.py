@@ -19,9 +19,11 @@ first its capacity (``--connections``, each sending as soon as it has its
 answer), then sustained for ``--seconds`` at a fixed ``--rate`` (open loop:
 requests are due on a schedule and a latency counts from when the request was
 due, so a server falling behind shows). Printed per phase: requests/s, p50/p99
-per call, errors, decisions, the server's CPU per request (all its processes)
-and its memory (RSS of each process, and PSS: the preloaded pages the workers
-share counted once), the load average at the start and end.
+per call, errors, decisions, the server's CPU per request (all its processes;
+on PostgreSQL also its backends': the database's own processes serving the
+bench database, on the same cores) and its memory (RSS of each process, and
+PSS: the preloaded pages the workers share counted once), the load average at
+the start and end.
 
 Peer, in the same run on the same candidates: Splink's own real-time scoring,
 ``splink.internals.realtime.compare_records`` with its SQL cache, one call per
@@ -90,6 +92,29 @@ def _pg_exists(name: str) -> bool:
             conn.execute(text(f'CREATE DATABASE "{name}"'))
     admin.dispose()
     return found
+
+
+def pg_backend_cpu(url: str) -> dict[int, float]:
+    """CPU seconds of each PostgreSQL backend serving the database of ``url`` (the
+    server's processes on this machine; empty for SQLite)."""
+    if not url.startswith("postgresql"):
+        return {}
+    from sqlalchemy import create_engine, text
+
+    admin = create_engine(PG_SERVER, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        pids = [int(p) for (p,) in conn.execute(
+            text("SELECT pid FROM pg_stat_activity WHERE datname = :n"),
+            {"n": url.rsplit("/", 1)[-1]})]
+    admin.dispose()
+    out = {}
+    for pid in pids:
+        try:
+            t = psutil.Process(pid).cpu_times()
+            out[pid] = t.user + t.system
+        except psutil.Error:
+            pass
+    return out
 
 
 def _probe(row: dict[str, str]) -> dict[str, str]:
@@ -212,6 +237,7 @@ class _Server:
         logging.getLogger().info("serving: %s", " ".join(cmd))
         self.proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL,
                                      stderr=subprocess.DEVNULL)
+        self.url = url
         self.port = args.port
         self.peak_rss = 0
         self.peak_pss = 0
@@ -302,17 +328,21 @@ def _wrk(server: _Server, key: str, bodies: Path, seconds: float, connections: i
 
 def _phase(kind: str, label: str, server: _Server, key: str, bodies: Path, seconds: float,
            connections: int, share: float, work: Path, rate: float = 0.0) -> None:
-    load0, cpu0 = _load(), server.cpu()
+    load0, cpu0, pg0 = _load(), server.cpu(), pg_backend_cpu(server.url)
     got = _wrk(server, key, bodies, seconds, connections, share, work, rate)
     cpu = server.cpu() - cpu0
     n = int(got["requests"])
+    pg = ""
+    if server.url.startswith("postgresql"):
+        pg_cpu = sum(v - pg0.get(p, 0.0) for p, v in pg_backend_cpu(server.url).items())
+        pg = f", PostgreSQL's backends {pg_cpu / max(n, 1) * 1000:.2f} ms"
     bad = {k: v for k, v in got["statuses"].items()
            if not k.endswith((" 200", " 201"))}
     errors = sum(bad.values()) + int(got["socket_errors"])
     print(f"  {kind}, {label}: {n:,} requests in {got['seconds']:.0f}s = "
           f"{n / got['seconds']:,.0f}/s; errors {errors} {bad or ''}"
           f"{' socket ' + str(got['socket_errors']) if got['socket_errors'] else ''}; "
-          f"server CPU {cpu / max(n, 1) * 1000:.2f} ms per request; load average "
+          f"server CPU {cpu / max(n, 1) * 1000:.2f} ms per request{pg}; load average "
           f"{load0} -> {_load()}; server memory now {server.memory()}", flush=True)
     for call, values in sorted(got["latency_ms"].items()):
         if not values:

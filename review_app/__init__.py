@@ -43,11 +43,12 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         app.config.from_mapping(config)
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
 
-    from review_app import db, errors, extensions, security
+    from review_app import db, errors, extensions, security, sessions
 
     db.init_app(app)
     errors.init_app(app)
     security.init_app(app)
+    sessions.init_app(app)
     extensions.init_app(app)
 
     from review_app.health import bp as health_bp

@@ -10,8 +10,9 @@ import secrets
 from dataclasses import dataclass
 
 import pandas as pd
-from sqlalchemy import Connection, insert, or_, select, text, update
+from sqlalchemy import Connection, insert, or_, select, update
 
+from ecif import rowsql
 from ecif.bulk import read_frame
 from ecif.services.audit import audit
 from ecif.services.base import Actor
@@ -113,17 +114,18 @@ def key_rate_limit(conn: Connection, key: str | None) -> int | None:
     return int(value) if value else None
 
 
-_LIVE_KEY = text("SELECT id, name, prefix, scopes, rate_limit FROM api_key "
-                 "WHERE key_hash = :h AND revoked_at IS NULL")
+_LIVE_KEY = ("SELECT id, name, prefix, scopes, rate_limit FROM api_key "
+             "WHERE key_hash = ? AND revoked_at IS NULL")
 
 
 def authenticate(conn: Connection, key: str | None) -> KeyInfo | None:
     """The live key ``key`` is, or None."""
     if not key or not key.startswith(_PREFIX) or len(key) > 200:
         return None
-    # one indexed look-up per call, so a revocation holds from the next call
-    row = conn.execute(_LIVE_KEY, {"h": _hash(key)}).first()
-    if row is None:
+    # one indexed look-up per call, so a revocation holds from the next call (at the
+    # driver level: Core's execution cost 20 times the look-up itself)
+    rows = rowsql.fetch(conn, _LIVE_KEY, (_hash(key),))
+    if not rows:
         return None
-    return KeyInfo(int(row.id), row.name, row.prefix, frozenset(row.scopes.split()),
-                   row.rate_limit)
+    key_id, name, prefix, scopes, rate_limit = rows[0]
+    return KeyInfo(int(key_id), name, prefix, frozenset(scopes.split()), rate_limit)

@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import Connection
 
 from ecif.bulk import table_of
+from ecif.rowsql import RowInsert
 from ecif.services.base import Actor
 from models.auth import AuditLog
 from models.base import utcnow
@@ -22,10 +23,12 @@ def audit(conn: Connection, actor: Actor | str, action: str, object_type: str,
           object_id: object, *, before: Any = None, after: Any = None,
           **detail: Any) -> int:
     """Write one audit row; return its id."""
-    row = conn.execute(table_of(AuditLog).insert().values(
-        at=utcnow(), actor=str(actor), action=action, object_type=object_type,
-        object_id=str(object_id), before=before, after=after,
-        detail={k: v for k, v in detail.items() if v is not None},
-    )).inserted_primary_key
-    assert row is not None
-    return int(row[0])
+    return int(_INSERT(conn, {
+        "at": utcnow(), "actor": str(actor), "action": action, "object_type": object_type,
+        "object_id": str(object_id), "before": before, "after": after,
+        "detail": {k: v for k, v in detail.items() if v is not None}}))
+
+
+# at the driver level (ecif.rowsql): the same row, a tenth of Core's CPU
+_INSERT = RowInsert(table_of(AuditLog), ("at", "actor", "action", "object_type", "object_id",
+                                         "before", "after", "detail"), returning="id")

@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import Connection, func, insert, select, update
 
+from ecif import rowsql
 from ecif.bulk import insert_rows, table_of, update_rows
 from matching.numbering import Numbering, assign_numbers
 from matching.vocabulary import CustomerStatus, EventType, LinkType
@@ -25,8 +26,8 @@ from models.base import utcnow
 from models.customer import Counter, Customer, Link
 from models.event import EventMove, MergeEvent
 
-__all__ = ["apply_clusters", "NumberAllocator", "membership", "Applied", "PLAN_COLUMNS",
-           "event_rows"]
+__all__ = ["apply_clusters", "NumberAllocator", "next_number", "membership", "Applied",
+           "PLAN_COLUMNS", "event_rows"]
 
 #: What a plan holds per record (the old_ columns and prior_no empty for a record
 #: not linked before).
@@ -63,6 +64,20 @@ class NumberAllocator:
             self.conn.execute(update(Counter).where(Counter.name == _COUNTER)
                               .values(value=self.value))
             self.start = self.value
+
+
+def next_number(conn: Connection) -> str:
+    """One new customer number, as :class:`NumberAllocator` gives and saves it (the
+    same reads, lock and write), at the driver level (the real-time path)."""
+    lock = " FOR UPDATE" if conn.dialect.name == "postgresql" else ""
+    got = rowsql.fetch(conn, f"SELECT value FROM counter WHERE name = ?{lock}", (_COUNTER,))
+    if not got or got[0][0] is None:
+        rowsql.run(conn, "INSERT INTO counter (name, value) VALUES (?, 0)", (_COUNTER,))
+    value = got[0][0] if got else None
+    top = rowsql.fetch(conn, "SELECT max(customer_no) FROM customer")[0][0]
+    number = max(int(value or 0), int(top[1:]) if top else 0) + 1
+    rowsql.run(conn, "UPDATE counter SET value = ? WHERE name = ?", (number, _COUNTER))
+    return f"C{number:010d}"
 
 
 def membership(frame: pd.DataFrame, key: str) -> dict[str, list[str]]:

@@ -11,9 +11,11 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import Connection, insert, text, update
+from sqlalchemy import Connection, text
 
+from ecif import rowsql
 from ecif.bulk import insert_rows, read_frame, table_of, update_rows
+from ecif.rowsql import RowInsert, RowUpdate
 from matching.survivorship import Survivorship, golden_record, golden_records, load_survivorship
 from matching.vocabulary import CustomerStatus
 from models.base import utcnow
@@ -115,9 +117,12 @@ def refresh_golden(conn: Connection, customers_sql: str, run_id: int | None,
 _FIELDS_SQL = ", ".join("s.updated_key AS updated_at" if c == "updated_at" else f"s.{c}"
                         for c in _RECORD_FIELDS)
 _OLD_SQL = ", ".join(f"c.{c} AS {c}_old" for c in GOLDEN_FIELDS)
-_ONE = text(f"SELECT c.version, c.created_run, {_OLD_SQL}, {_FIELDS_SQL} "
-            "FROM link l JOIN source_record s ON s.id = l.record_id "
-            "JOIN customer c ON c.customer_no = l.customer_no WHERE l.customer_no = :no")
+_ONE = (f"SELECT c.version, c.created_run, {_OLD_SQL}, {_FIELDS_SQL} "
+        "FROM link l JOIN source_record s ON s.id = l.record_id "
+        "JOIN customer c ON c.customer_no = l.customer_no WHERE l.customer_no = ?")
+_INSERT_HISTORY = RowInsert(table_of(CustomerHistory),
+                            ("customer_no", "version", "valid_from", "run_id", "fields"))
+_UPDATES: dict[tuple[str, ...], RowUpdate] = {}
 _RULES: dict[tuple[str, int], Survivorship] = {}
 
 
@@ -129,16 +134,25 @@ def _rules(config_dir: Path) -> Survivorship:
     return _RULES[key]
 
 
+def _update_customer(conn: Connection, customer_no: str, values: dict[str, Any]) -> None:
+    columns = tuple(values)
+    statement = _UPDATES.get(columns)
+    if statement is None:
+        statement = _UPDATES[columns] = RowUpdate(table_of(Customer), columns, "customer_no")
+    statement(conn, values, customer_no)
+
+
 def refresh_golden_one(conn: Connection, customer_no: str, config_dir: Path, *,
                        now: Any = None, recount: bool = False,
                        run_id: int | None = None) -> bool:
     """:func:`refresh_golden_of` for ONE customer without frames (the real-time
-    path): the same golden record (:func:`golden_record`, the row-wise twin of
-    ``golden_records``), version and history row. ``recount``: also set the
-    customer's record count and mark it active, as ``apply_clusters`` does for a
-    customer a record joined. Return whether the golden record changed."""
+    path, at the driver level: :mod:`ecif.rowsql`): the same golden record
+    (:func:`golden_record`, the row-wise twin of ``golden_records``), version and
+    history row. ``recount``: also set the customer's record count and mark it
+    active, as ``apply_clusters`` does for a customer a record joined. Return
+    whether the golden record changed."""
     now = now or utcnow()
-    rows = [dict(r) for r in conn.execute(_ONE, {"no": customer_no}).mappings()]
+    rows = rowsql.fetch_dicts(conn, _ONE, (customer_no,))
     if not rows:
         return False
     golden = golden_record(rows, _rules(config_dir))
@@ -154,10 +168,8 @@ def refresh_golden_one(conn: Connection, customer_no: str, config_dir: Path, *,
         version = int(head["version"]) if first else int(head["version"]) + 1
         fields = {f: golden.get(f) for f in GOLDEN_FIELDS}
         values.update(version=version, updated_at=now, updated_run=run_id, **fields)
-        conn.execute(insert(CustomerHistory).values(
-            customer_no=customer_no, version=version, valid_from=now, run_id=run_id,
-            fields=fields))
+        _INSERT_HISTORY(conn, {"customer_no": customer_no, "version": version,
+                               "valid_from": now, "run_id": run_id, "fields": fields})
     if values:
-        conn.execute(update(Customer).where(Customer.customer_no == customer_no)
-                     .values(**values))
+        _update_customer(conn, customer_no, values)
     return written

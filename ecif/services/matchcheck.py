@@ -28,6 +28,7 @@ import numpy as np
 import pyarrow as pa
 from sqlalchemy import Connection, bindparam, select, text
 
+from ecif import rowsql
 from matching.config import CodeMaps
 from matching.engine.cluster import RefusedReason, cluster_records
 from matching.engine.config import EngineConfig, TypeConfig
@@ -231,19 +232,18 @@ class Matcher:
         keys = block_keys(features, ctype, rules)
         if not keys:
             return [], _Prefetched(None, None)
-        got = [dict(r) for r in conn.execute(
-            _CANDIDATES_AND_MEMBERS,
-            {"keys": keys, "ctype": ctype, "limit": MAX_CANDIDATES + 1,
-             "judgement": Judgement.CANNOT_LINK, "own": features["unique_id"]}).mappings()]
+        in_keys, key_params = rowsql.in_list(keys, "key")
+        got = rowsql.fetch_dicts(conn, _CANDIDATES_AND_MEMBERS.format(in_keys=in_keys), [
+            *key_params, ctype, MAX_CANDIDATES + 1, features["unique_id"],
+            str(Judgement.CANNOT_LINK), str(Judgement.CANNOT_LINK)])
         rows = sorted((r for r in got if r["hit"] != 2),
                       key=lambda r: (r["customer_no"], r["record_key"]))
         cannot: list[tuple[str, str]] | None = [(r["record_key"], r["customer_no"])
                                                  for r in got if r["hit"] == 2]
         members: list[dict[str, Any]] | None = rows
         if len(rows) > MAX_CANDIDATES:
-            rows = [dict(r) for r in conn.execute(
-                _CANDIDATES, {"keys": keys, "ctype": ctype, "limit": MAX_CANDIDATES}
-            ).mappings()]
+            rows = rowsql.fetch_dicts(conn, _CANDIDATES.format(in_keys=in_keys),
+                                      [*key_params, ctype, MAX_CANDIDATES])
             for r in rows:
                 r["hit"] = 1
             members = cannot = None
@@ -264,7 +264,8 @@ class Matcher:
                         if r.get("customer_type") == "G" and r.get("org_code")})
         if not codes:
             return {}
-        rows = conn.execute(_BRANCHES, {"codes": codes}).all()
+        in_codes, params = rowsql.in_list(codes, "org_code")
+        rows = rowsql.fetch(conn, _BRANCHES.format(in_codes=in_codes), params)
         seen: dict[str, list[str]] = {c: [] for c in codes}
         for code, lo, hi in rows:
             seen[code].extend(v for v in (lo, hi) if v is not None)
@@ -430,7 +431,7 @@ def _weak(conn: Connection, outcome: MatchOutcome, tcfg: TypeConfig,
     all rules in one round trip; a rule no candidate rule covers is skipped, as is
     one on a column the store does not keep."""
     parts: list[str] = []
-    params: dict[str, Any] = {"ctype": ctype}
+    params: list[Any] = []
     for i, rule in enumerate(tcfg.weak_rules):
         values = {c: features.get(c) for c in rule.equal}
         if any(v is None for v in values.values()) or not set(values) <= _STORED:
@@ -442,15 +443,15 @@ def _weak(conn: Connection, outcome: MatchOutcome, tcfg: TypeConfig,
         key = block_keys(features, ctype, covering[:1])
         if not key:
             continue
-        where = " AND ".join(f"s.{c} = :w{i}_{c}" for c in values)
-        params.update({f"w{i}_{c}": v for c, v in values.items()}, **{f"k{i}": key[0]})
+        where = " AND ".join(f"s.{c} = ?" for c in values)
+        params.extend([key[0], ctype, *values.values()])
         parts.append(f"SELECT {i} AS rule, count(*) AS n FROM (SELECT 1 AS one "
                      "FROM block_key b JOIN source_record s ON s.id = b.record_id "
-                     f"JOIN link l ON l.record_id = s.id WHERE b.key = :k{i} "
-                     f"AND s.customer_type = :ctype AND {where} LIMIT 21) q{i}")
+                     "JOIN link l ON l.record_id = s.id WHERE b.key = ? "
+                     f"AND s.customer_type = ? AND {where} LIMIT 21) q{i}")
     if not parts:
         return outcome
-    found = {int(i): int(n) for i, n in conn.execute(text(" UNION ALL ".join(parts)), params)}
+    found = {int(i): int(n) for i, n in rowsql.fetch(conn, " UNION ALL ".join(parts), params)}
     for i in sorted(found):
         if 0 < int(found[i]) <= 20:
             outcome.decision = Decision.POSSIBLE
@@ -469,43 +470,42 @@ def _by_customer(candidates: list[Candidate]) -> list[Candidate]:
     return list(best.values())
 
 
+# The hot path's queries run at the driver level (ecif.rowsql: ``?`` placeholders,
+# ``{in_keys}`` / ``{in_codes}`` an IN list of rowsql.in_list).
 _SELECT = ", ".join(f"s.{c}" for c in STD_COLUMNS)
-_CANDIDATES = text(
+_CANDIDATES = (
     f"SELECT s.record_key, {_SELECT}, l.customer_no FROM source_record s "
     "JOIN link l ON l.record_id = s.id "
-    "WHERE s.id IN (SELECT DISTINCT record_id FROM block_key WHERE key IN :keys) "
-    "AND s.customer_type = :ctype LIMIT :limit"
-).bindparams(bindparam("keys", expanding=True))
+    "WHERE s.id IN (SELECT DISTINCT record_id FROM block_key WHERE {in_keys}) "
+    "AND s.customer_type = ? LIMIT ?")
 _NULLS = ", ".join("NULL" for _ in STD_COLUMNS)
 #: The candidates (``hit`` 1), the other records of their customers (``hit`` 0), and
 #: the live cannot-links touching any of them, their customers or the record asked
 #: about (``hit`` 2: left key in ``record_key``, right key in ``customer_no``): one
 #: round trip, each part an indexed look-up.
-_CANDIDATES_AND_MEMBERS = text(
-    "WITH hit AS (SELECT DISTINCT record_id FROM block_key WHERE key IN :keys), "
+_CANDIDATES_AND_MEMBERS = (
+    "WITH hit AS (SELECT DISTINCT record_id FROM block_key WHERE {in_keys}), "
     "cust AS (SELECT DISTINCT lh.customer_no FROM hit JOIN link lh "
     "ON lh.record_id = hit.record_id JOIN source_record sh ON sh.id = hit.record_id "
-    "WHERE sh.customer_type = :ctype), "
+    "WHERE sh.customer_type = ?), "
     f"mem AS (SELECT s.record_key, {_SELECT}, l.customer_no, "
     "CASE WHEN l.record_id IN (SELECT record_id FROM hit) THEN 1 ELSE 0 END AS hit "
     "FROM cust JOIN link l ON l.customer_no = cust.customer_no "
     "JOIN source_record s ON s.id = l.record_id "
-    "ORDER BY l.customer_no, s.record_key LIMIT :limit), "
+    "ORDER BY l.customer_no, s.record_key LIMIT ?), "
     "near AS (SELECT record_key AS k FROM mem UNION SELECT customer_no FROM cust "
-    "UNION SELECT CAST(:own AS VARCHAR(200))), "
+    "UNION SELECT CAST(? AS VARCHAR(200))), "
     "dec AS (SELECT d.left_key, d.right_key FROM decision d "
-    "WHERE d.deleted_at IS NULL AND d.judgement = :judgement "
+    "WHERE d.deleted_at IS NULL AND d.judgement = ? "
     "AND d.left_key IN (SELECT k FROM near) "
     "UNION SELECT d.left_key, d.right_key FROM decision d "
-    "WHERE d.deleted_at IS NULL AND d.judgement = :judgement "
+    "WHERE d.deleted_at IS NULL AND d.judgement = ? "
     "AND d.right_key IN (SELECT k FROM near)) "
     "SELECT * FROM mem UNION ALL "
-    f"SELECT left_key, {_NULLS}, right_key, 2 FROM dec"
-).bindparams(bindparam("keys", expanding=True))
-_BRANCHES = text(
+    f"SELECT left_key, {_NULLS}, right_key, 2 FROM dec")
+_BRANCHES = (
     "SELECT org_code, min(org_branch), max(org_branch) FROM source_record "
-    "WHERE customer_type = 'G' AND org_code IN :codes GROUP BY org_code"
-).bindparams(bindparam("codes", expanding=True))
+    "WHERE customer_type = 'G' AND {in_codes} GROUP BY org_code")
 _ALL_TF = text("SELECT customer_type, tf_column, value, count FROM term_frequency")
 _LAST_RUN = text("SELECT id, stage, status FROM batch_run ORDER BY id DESC LIMIT 1")
 _MEMBERS = text(

@@ -17,8 +17,9 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Connection, delete, func, insert, select
+from sqlalchemy import Connection, delete, func, select
 
+from ecif import rowsql
 from ecif.bulk import in_batches, insert_rows, table_of
 from matching.realtime.blocking import block_keys, candidate_rules, text_key
 from models.realtime import BlockKey, TermFrequency
@@ -143,12 +144,14 @@ def _insert_keys(conn: Connection, keys: pd.DataFrame) -> None:
 
 
 def index_record(conn: Connection, record_id: int, features: Mapping[str, Any],
-                 customer_type: str) -> None:
-    """(Re)write the keys of one record (a registration or an update through the API)."""
-    conn.execute(delete(BlockKey).where(BlockKey.record_id == record_id))
+                 customer_type: str, *, fresh: bool = False) -> None:
+    """(Re)write the keys of one record (a registration or an update through the API;
+    ``fresh``: a record just inserted, with no keys yet), at the driver level."""
+    if not fresh:
+        rowsql.run(conn, "DELETE FROM block_key WHERE record_id = ?", (record_id,))
     keys = sorted(set(block_keys(features, customer_type)))
-    if keys:
-        conn.execute(insert(BlockKey), [{"record_id": record_id, "key": k} for k in keys])
+    rowsql.run_many(conn, "INSERT INTO block_key (record_id, key) VALUES (?, ?)",
+                    [(record_id, k) for k in keys])
 
 
 def count_keys(conn: Connection) -> int:

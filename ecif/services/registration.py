@@ -42,11 +42,14 @@ from typing import Any
 import pandas as pd
 from sqlalchemy import Connection, Engine, insert, select, update
 
+from ecif import rowsql
+from ecif.bulk import table_of
 from ecif.ingest import std_version
 from ecif.ingest_prepare import identity_key_of
+from ecif.rowsql import RowInsert
 from ecif.services.audit import audit
 from ecif.services.base import Actor, unit_of_work
-from ecif.services.clusters import EventInfo, NumberAllocator, apply_clusters
+from ecif.services.clusters import EventInfo, apply_clusters, next_number
 from ecif.services.customers import records_of
 from ecif.services.feed import write_feed_for_events
 from ecif.services.golden import refresh_golden_of, refresh_golden_one
@@ -116,10 +119,28 @@ def _lock(conn: Connection, outcome_features: dict[str, Any], ctype: str, source
                          "(SELECT unnest(%(keys)s::bigint[]) AS k ORDER BY 1) q", {"keys": keys})
 
 
+# The rows a registration writes, at the driver level (ecif.rowsql): Core's statement
+# building and execution was most of a registration's CPU.
+_INSERT_RUN = RowInsert(table_of(IngestRun), ("source", "status", "finished_at", "counts"),
+                        returning="id")
+_INSERT_RECORD = RowInsert(table_of(SourceRecord), (
+    "record_key", "source_system", "source_customer_id", "customer_type", "updated_at",
+    "updated_key", "raw", "version", "ingest_id", "std_version", "identity_key", *STD_FIELDS),
+    returning="id")
+_INSERT_CUSTOMER = RowInsert(table_of(Customer), (
+    "customer_no", "customer_type", "status", "version", "records", "created_at", "updated_at",
+    "created_run", "updated_run"))
+_INSERT_LINK = RowInsert(table_of(Link), (
+    "record_id", "customer_no", "link_type", "rule", "model_version", "identity_key", "run_id",
+    "since"))
+_EXISTING = ("SELECT s.id, s.identity_key, l.customer_no FROM source_record s "
+             "LEFT OUTER JOIN link l ON l.record_id = s.id "
+             "WHERE s.source_system = ? AND s.source_customer_id = ?")
+
+
 def _ingest_run(conn: Connection, actor: Actor, what: str) -> int:
-    return int(conn.execute(insert(IngestRun).values(
-        source=f"api:{actor}", status=IngestStatus.DONE, finished_at=utcnow(),
-        counts={what: 1}).returning(IngestRun.id)).scalar_one())
+    return int(_INSERT_RUN(conn, {"source": f"api:{actor}", "status": IngestStatus.DONE,
+                                  "finished_at": utcnow(), "counts": {what: 1}}))
 
 
 def _open_task(conn: Connection, kind: str, ctype: str, record_ids: list[tuple[int, str]]
@@ -168,17 +189,16 @@ def _place_one(conn: Connection, record_id: int, ctype: str, identity: str,
     target, link, rule, version = _link_of(outcome)
     now = utcnow()
     if target is None:
-        allocate = NumberAllocator(conn)
-        number = allocate()
-        allocate.save()
-        conn.execute(insert(Customer).values(
-            customer_no=number, customer_type=ctype, status=CustomerStatus.ACTIVE, version=1,
-            records=1, created_at=now, updated_at=now, created_run=None, updated_run=None))
+        number = next_number(conn)
+        _INSERT_CUSTOMER(conn, {
+            "customer_no": number, "customer_type": ctype, "status": CustomerStatus.ACTIVE,
+            "version": 1, "records": 1, "created_at": now, "updated_at": now,
+            "created_run": None, "updated_run": None})
     else:
         number = target
-    conn.execute(insert(Link).values(
-        record_id=record_id, customer_no=number, link_type=link, rule=rule,
-        model_version=version, identity_key=identity, run_id=None, since=now))
+    _INSERT_LINK(conn, {"record_id": record_id, "customer_no": number, "link_type": link,
+                        "rule": rule, "model_version": version, "identity_key": identity,
+                        "run_id": None, "since": now})
     refresh_golden_one(conn, number, config_dir, now=now, recount=target is not None)
     return number, target is None
 
@@ -218,12 +238,12 @@ def _new_record(conn: Connection, raw: dict[str, Any], record: dict[str, str | N
     system, cid = record["source_system"], record["source_customer_id"]
     ingest_id = _ingest_run(conn, actor, "registered")
     values = {f: record.get(f) for f in STD_FIELDS}
-    return int(conn.execute(insert(SourceRecord).values(
-        record_key=f"{system}:{cid}", source_system=system, source_customer_id=cid,
-        customer_type=record.get("customer_type") or "P", updated_at=record.get("updated_at"),
-        updated_key=_updated_key(record), raw=dict(raw), version=1,
-        ingest_id=ingest_id, std_version=_std_version(config_dir),
-        identity_key=identity, **values).returning(SourceRecord.id)).scalar_one())
+    return int(_INSERT_RECORD(conn, {
+        "record_key": f"{system}:{cid}", "source_system": system, "source_customer_id": cid,
+        "customer_type": record.get("customer_type") or "P",
+        "updated_at": record.get("updated_at"), "updated_key": _updated_key(record),
+        "raw": dict(raw), "version": 1, "ingest_id": ingest_id,
+        "std_version": _std_version(config_dir), "identity_key": identity, **values}))
 
 
 def register(engine: Engine, raw: dict[str, Any], record: dict[str, str | None],
@@ -237,20 +257,17 @@ def register(engine: Engine, raw: dict[str, Any], record: dict[str, str | None],
     with unit_of_work(engine, "registering a customer") as conn:
         features = matcher.features(conn, record)
         _lock(conn, features, ctype, record_key)
-        existing = conn.execute(
-            select(SourceRecord.id, SourceRecord.identity_key, Link.customer_no)
-            .outerjoin(Link, Link.record_id == SourceRecord.id)
-            .where(SourceRecord.source_system == system,
-                   SourceRecord.source_customer_id == cid)).first()
-        if existing is not None:
-            if existing.identity_key != identity or existing.customer_no is None:
+        found = rowsql.fetch(conn, _EXISTING, (system, cid))
+        if found:
+            _id, existing_identity, existing_no = found[0]
+            if existing_identity != identity or existing_no is None:
                 raise Conflict(f"{record_key} is registered already with other identity "
                                "fields; send an update (PUT) instead")
-            return Registered(existing.customer_no, Decision.MATCH, None, False)
+            return Registered(existing_no, Decision.MATCH, None, False)
         outcome = matcher.check(conn, record)
         record_id = _new_record(conn, raw, record, identity, actor, config_dir)
         number, created = _place_one(conn, record_id, ctype, identity, outcome, config_dir)
-        index_record(conn, record_id, outcome.features or features, ctype)
+        index_record(conn, record_id, outcome.features or features, ctype, fresh=True)
         task_id = (_suspect_task(conn, outcome, record_id, number, ctype)
                    if outcome.decision == Decision.POSSIBLE else None)
         audit(conn, actor, "api_register", "source_record", record_key,

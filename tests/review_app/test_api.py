@@ -162,8 +162,12 @@ def test_bad_bodies_name_each_field(api: ApiStore, key: str) -> None:
 def test_rate_limit_per_key(api: ApiStore) -> None:
     slow, other = api.key(rate_limit=3), api.key()
     body = {"customer_type": "P", "name": "张三"}
-    codes = [api.post(MATCH, body, slow).status_code for _ in range(4)]
-    assert codes == [200, 200, 200, 429]
+    answers = [api.post(MATCH, body, slow) for _ in range(4)]
+    assert [a.status_code for a in answers] == [200, 200, 200, 429]
+    # the headers Flask-Limiter sent; no session cookie for a key-only call
+    assert [a.headers["X-RateLimit-Remaining"] for a in answers] == ["2", "1", "0", "0"]
+    assert answers[0].headers["X-RateLimit-Limit"] == "3"
+    assert "Set-Cookie" not in answers[0].headers and "Cookie" not in answers[0].vary
     resp = api.post(MATCH, body, slow)
     assert resp.status_code == 429 and int(resp.headers["Retry-After"]) > 0
     assert resp.get_json()["error"] == "too_many_requests"
