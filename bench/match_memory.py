@@ -149,11 +149,13 @@ def measure(data: Path, duckdb_memory: str, trace: bool) -> None:
     logging.basicConfig(level=logging.WARNING)
     logging.getLogger("splink").setLevel(logging.ERROR)
     with tempfile.TemporaryDirectory(prefix="ecif-bench-matchmem-") as tmp:
-        db = DuckDBBackend(temp_directory=Path(tmp), memory_limit=duckdb_memory)
+        db = DuckDBBackend(temp_directory=Path(tmp),
+                           memory_limit=None if duckdb_memory == "auto" else duckdb_memory)
         parquet = data / "std_records.parquet"
         db.con.execute(f"CREATE TABLE {STD_TABLE} AS SELECT * FROM read_parquet('{parquet}')")
         n = db.count(STD_TABLE)
         models = {c: load_model(model_path(data / "models", c)) for c in ("P", "G")}
+        limit = db.con.execute("SELECT current_setting('memory_limit')").fetchone()
         config = load_engine_config()
         sampler = StageSampler(db.con)
         run_log = logging.getLogger("matching.engine.run")
@@ -172,6 +174,7 @@ def measure(data: Path, duckdb_memory: str, trace: bool) -> None:
                                         "python_peak", "python_end") if m in v}
                   for k, v in sampler.stages.items()}
         out = {"code": str(Path(matching.__file__).parent.parent), "records": n,
+               "memory_limit": limit[0] if limit else "?",
                "pairs": result.pairs.num_rows, "pair_columns": result.pairs.num_columns,
                "pairs_bytes": result.pairs.nbytes, "wall": wall, "cpu": cpu,
                "peak": max(v["peak"] for v in stages.values()),
@@ -187,7 +190,8 @@ def _gib(b: float) -> str:
 def _report(size: int, label: str, out: dict[str, Any]) -> None:
     n = out["records"]
     print(f"[{size:,}] {label} ({out['code']}): {n:,} records, {out['pairs']:,} scored pairs "
-          f"({out['pair_columns']} columns, {_gib(out['pairs_bytes'])} GiB in Arrow); "
+          f"(memory_limit {out['memory_limit']}; {out['pair_columns']} columns, "
+          f"{_gib(out['pairs_bytes'])} GiB in Arrow); "
           f"{out['wall']:.0f}s wall, {out['cpu']:.0f} CPU s; peak RSS {_gib(out['peak'])} GiB "
           f"({out['peak'] / n:,.0f} bytes per record), of it anonymous {_gib(out['anon'])} GiB; "
           f"digest {out['digest']}", flush=True)
@@ -220,7 +224,11 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="+", default=[250_000, 500_000])
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--data-root", type=Path, default=Path("data/out/bench-spark"))
-    parser.add_argument("--duckdb-memory", default="12GB")
+    parser.add_argument("--duckdb-memory", default="12GB",
+                        help="DuckDB's memory_limit; 'auto': the engine's default (a share "
+                             "of the memory available; code that has it)")
+    parser.add_argument("--prepare-only", action="store_true",
+                        help="generate, standardise and train (what is not there yet), then stop")
     parser.add_argument("--compare-with", type=Path,
                         help="a checkout of other code to measure first, in the same run")
     parser.add_argument("--tracemalloc", action="store_true",
@@ -240,9 +248,12 @@ def main() -> None:
     for size in args.sizes:
         data = (args.data_root / str(size)).resolve()
         with tempfile.TemporaryDirectory(prefix="ecif-bench-matchmem-") as tmp:
-            db = DuckDBBackend(temp_directory=Path(tmp))
+            db = DuckDBBackend(temp_directory=Path(tmp), memory_limit=None
+                               if args.duckdb_memory == "auto" else args.duckdb_memory)
             prepare(db, data, size, args.seed, Path(tmp))
             db.con.close()
+        if args.prepare_only:
+            continue
         runs = []
         if args.compare_with:
             runs.append(("before", args.compare_with.resolve()))

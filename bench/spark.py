@@ -112,7 +112,8 @@ def bench_size(size: int, root: Path, settings: SparkSettings, seed: int,
     config = load_engine_config()
     parquet = data / "std_records.parquet"
     with tempfile.TemporaryDirectory(prefix="ecif-bench-spark-") as tmp:
-        db = DuckDBBackend(temp_directory=Path(tmp), memory_limit=duckdb_memory)
+        db = DuckDBBackend(temp_directory=Path(tmp),
+                           memory_limit=None if duckdb_memory == "auto" else duckdb_memory)
         n, models = prepare(db, data, size, seed, Path(tmp))
         truth = pd.read_csv(data / "truth.csv", dtype=str, keep_default_na=False)
 
@@ -126,7 +127,9 @@ def bench_size(size: int, root: Path, settings: SparkSettings, seed: int,
                 traceback.print_exc(limit=3)
             else:
                 d_eval = evaluate_result(duck, truth)
-                print(f"[{size:,}] DuckDB (memory_limit {duckdb_memory}): {duck_s:.0f}s wall, "
+                limit = db.con.execute("SELECT current_setting('memory_limit')").fetchone()
+                print(f"[{size:,}] DuckDB (memory_limit {duckdb_memory}: "
+                      f"{limit[0] if limit else '?'}): {duck_s:.0f}s wall, "
                       f"{duck_mem.cpu_seconds:.0f} CPU s, peak {duck_mem.peak_gib:.2f} GiB; "
                       f"F1 persons {d_eval.auto['P'].f1:.4f} "
                       f"organisations {d_eval.auto['G'].f1:.4f}", flush=True)
@@ -171,7 +174,8 @@ def main() -> None:
     parser.add_argument("--engines", nargs="+", choices=("duckdb", "spark"),
                         default=["duckdb", "spark"])
     parser.add_argument("--duckdb-memory", default="12GB",
-                        help="DuckDB's memory_limit (it spills to disk past it)")
+                        help="DuckDB's memory_limit (it spills to disk past it); 'auto': "
+                             "the engine's default, a share of the memory available")
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
     logging.getLogger("splink").setLevel(logging.ERROR)

@@ -1,13 +1,15 @@
 """The engine's one dialect-specific seam: where tables live and how SQL runs.
 
 Everything else in the engine is portable SQL plus Splink's database API, so
-running on Spark means a second class with these five methods around
+running on Spark means a second class with these methods around
 Splink's ``SparkAPI`` (the scale-out issue). DuckDB is the default.
 """
 
 from __future__ import annotations
 
 import logging
+import os
+import tempfile
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -16,9 +18,34 @@ import pyarrow as pa
 from splink import DuckDBAPI
 from splink.internals.splink_dataframe import SplinkDataFrame
 
-__all__ = ["Backend", "DuckDBBackend"]
+__all__ = ["Backend", "DuckDBBackend", "default_memory_limit"]
 
 log = logging.getLogger(__name__)
+
+_BATCH_ROWS = 100_000  # rows of a result streamed at a time
+#: DuckDB's share of the memory available when it starts: the rest of the match (the
+#: records, the edges as arrays, clustering) stays in this process outside DuckDB's
+#: limit, about 0.9 KB per record (docs/spark.md, "Memory of the DuckDB match")
+MEMORY_SHARE = 0.5
+
+
+def default_memory_limit(share: float = MEMORY_SHARE) -> str:
+    """``share`` of the memory available now (Linux ``MemAvailable``; else of the
+    physical memory), at least 1 GB, as DuckDB's ``memory_limit``: a fixed figure
+    either starves a big machine or, on a small or busy one, lets DuckDB and the
+    Python side together pass what is there (the OOM killer ended a 5M match)."""
+    available = None
+    try:
+        with open("/proc/meminfo") as meminfo:
+            for line in meminfo:
+                if line.startswith("MemAvailable:"):
+                    available = int(line.split()[1]) * 1024
+                    break
+    except OSError:
+        pass
+    if available is None:
+        available = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    return f"{max(1024, int(available * share / 2**20))}MB"
 
 
 class Backend(Protocol):
@@ -29,16 +56,19 @@ class Backend(Protocol):
     def create_table(self, name: str, sql: str) -> None: ...
     def register(self, name: str) -> SplinkDataFrame: ...
     def fetch_arrow(self, sql: str) -> pa.Table: ...
+    def fetch_result(self, frame: SplinkDataFrame) -> pa.Table: ...
     def count(self, name: str) -> int: ...
 
 
 class DuckDBBackend:
-    """DuckDB, in memory or in a file, with bounded threads and memory."""
+    """DuckDB, in memory or in a file, with bounded threads and memory
+    (``memory_limit``: by default :func:`default_memory_limit`; past it DuckDB
+    spills to ``temp_directory``)."""
 
     def __init__(self, path: str = ":memory:", threads: int | None = None,
-                 memory_limit: str = "12GB", temp_directory: Path | None = None) -> None:
+                 memory_limit: str | None = None, temp_directory: Path | None = None) -> None:
         config: dict[str, str | bool | int | float | list[str]] = {
-            "memory_limit": memory_limit,
+            "memory_limit": memory_limit or default_memory_limit(),
             "preserve_insertion_order": False,
         }
         if threads:
@@ -46,6 +76,7 @@ class DuckDBBackend:
         if temp_directory is not None:
             config["temp_directory"] = str(temp_directory)
         self.con = duckdb.connect(path, config=config)
+        self._temp_directory = temp_directory
         self._db_api = DuckDBAPI(connection=self.con)
         self._registered: dict[str, SplinkDataFrame] = {}
 
@@ -71,6 +102,32 @@ class DuckDBBackend:
 
     def fetch_arrow(self, sql: str) -> pa.Table:
         return self.con.sql(sql).to_arrow_table()
+
+    def fetch_result(self, frame: SplinkDataFrame) -> pa.Table:
+        """The whole of a Splink result (the scored pairs), then dropped from DuckDB
+        (a table Splink made).
+
+        Streamed batch by batch into an Arrow IPC file in the temporary directory
+        and read back memory-mapped: the table is the same as ``as_pyarrow_table``
+        gives, but its pages belong to the kernel's page cache, which can drop and
+        reread them, instead of this process's heap (at 5M records the scored pairs
+        with all their columns are ~6 GB). The file is unlinked at once; the mapping
+        keeps it until the table is freed."""
+        reader = self.con.sql(f"SELECT * FROM {frame.physical_name}").to_arrow_reader(
+            _BATCH_ROWS)
+        fd, name = tempfile.mkstemp(prefix="ecif-pairs-", suffix=".arrow",
+                                    dir=self._temp_directory)
+        os.close(fd)
+        try:
+            with pa.OSFile(name, "wb") as sink, pa.ipc.new_file(sink, reader.schema) as out:
+                for batch in reader:
+                    out.write_batch(batch)
+            table = pa.ipc.open_file(pa.memory_map(name)).read_all()
+        finally:
+            os.unlink(name)
+        if frame.created_by_splink:  # never a caller's own table
+            frame.drop_table_from_database_and_remove_from_cache()
+        return table
 
     def count(self, name: str) -> int:
         row = self.con.sql(f"SELECT count(*) FROM {name}").fetchall()[0]

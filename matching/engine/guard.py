@@ -35,6 +35,7 @@ as agreement. A comparison absent from a model (or NULL on a pair) adds 0.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -62,7 +63,11 @@ class Guard:
 def field_weights(pairs: pa.Table) -> dict[str, np.ndarray]:
     """Per comparison, each pair's match weight including its term-frequency
     adjustment (0 where NULL)."""
-    out: dict[str, np.ndarray] = {}
+    return dict(_field_weights(pairs))
+
+
+def _field_weights(pairs: pa.Table) -> Iterator[tuple[str, np.ndarray]]:
+    """:func:`field_weights` one comparison at a time (one array of pairs in memory)."""
     for col in pairs.column_names:
         if col.startswith("mw_") and not col.startswith("mw_tf_adj_"):
             name = col[3:]
@@ -70,8 +75,7 @@ def field_weights(pairs: pa.Table) -> dict[str, np.ndarray]:
             tf = f"mw_tf_adj_{name}"
             if tf in pairs.column_names:
                 w = w + _floats(pairs, tf)
-            out[name] = w
-    return out
+            yield name, w
 
 
 def _floats(pairs: pa.Table, col: str) -> np.ndarray:
@@ -84,19 +88,21 @@ def guard_holds(pairs: pa.Table, guard: Guard | None) -> np.ndarray:
     when ``guard`` is None)."""
     if guard is None:
         return np.ones(pairs.num_rows, dtype=bool)
-    return guard_holds_on(field_weights(pairs), pairs.num_rows, guard)
+    return guard_holds_on(_field_weights(pairs), pairs.num_rows, guard)
 
 
-def guard_holds_on(weights: dict[str, np.ndarray], n: int, guard: Guard | None) -> np.ndarray:
+def guard_holds_on(weights: Mapping[str, np.ndarray] | Iterable[tuple[str, np.ndarray]],
+                   n: int, guard: Guard | None) -> np.ndarray:
     """:func:`guard_holds` on per-comparison weights (with their term-frequency
-    adjustment, 0 where NULL) of ``n`` pairs: the real-time API's entry."""
+    adjustment, 0 where NULL) of ``n`` pairs, as a mapping or (name, weights)
+    items: the real-time API's entry."""
     if guard is None:
         return np.ones(n, dtype=bool)
     veto = np.zeros(n, dtype=bool)
     independent = np.zeros(n, dtype=np.int64)
     shared = np.zeros(n, dtype=bool)
     distinct = np.zeros(n, dtype=bool)
-    for name, w in weights.items():
+    for name, w in (weights.items() if isinstance(weights, Mapping) else weights):
         veto |= w <= -guard.veto_weight
         agrees = w >= guard.min_weight
         if name in guard.shared:

@@ -24,6 +24,7 @@ import pyarrow as pa
 from matching.engine.backend import Backend
 from matching.engine.cluster import RefusedReason, cluster_records
 from matching.engine.config import EngineConfig, Rule
+from matching.engine.edges import EdgeParts, Edges, RecordIds, RuleNames, exclusive_codes
 from matching.engine.features import (
     HEAD_OFFICE,
     organisation_features_sql,
@@ -99,16 +100,20 @@ def _stage(name: str) -> None:
     log.debug("match stage: %s", name, extra={"match_stage": name})
 
 
-def _pairs_frame(backend: Backend, sqls: list[str]) -> pd.DataFrame:
-    if not sqls:
-        return pd.DataFrame(columns=["unique_id_l", "unique_id_r", "rule"])
-    union = " UNION ALL ".join(f"(SELECT *, {i} AS _rank FROM ({s}) q{i})"
+def _rule_pairs(backend: Backend, sqls: list[str]) -> pa.Table:
+    """``unique_id_l, unique_id_r, _rank``: each pair once, with the index of the first
+    rule (in config order) that found it, whatever order the rows came in."""
+    union = " UNION ALL ".join(f"(SELECT unique_id_l, unique_id_r, {i} AS _rank FROM ({s}) q{i})"
                                for i, s in enumerate(sqls))
-    frame = backend.fetch_arrow(union).to_pandas()
-    # a pair two rules find keeps the first rule in config order, whatever order rows came in
-    frame = frame.sort_values(["unique_id_l", "unique_id_r", "_rank"], kind="stable")
-    return frame.drop_duplicates(["unique_id_l", "unique_id_r"], keep="first").drop(
-        columns="_rank").reset_index(drop=True)
+    return backend.fetch_arrow(f"SELECT unique_id_l, unique_id_r, min(_rank) AS _rank FROM "
+                               f"({union}) u GROUP BY unique_id_l, unique_id_r")
+
+
+def _add_rule_pairs(parts: EdgeParts, pairs: pa.Table, codes: list[int], score: float,
+                    tier: int) -> None:
+    rank = pairs.column("_rank").to_numpy(zero_copy_only=False).astype(np.int64)
+    parts.add(pairs.column("unique_id_l"), pairs.column("unique_id_r"), score, tier,
+              np.asarray(codes, dtype=np.int32)[rank])
 
 
 def run_matching(backend: Backend, std_table: str, config: EngineConfig,
@@ -122,13 +127,24 @@ def run_matching(backend: Backend, std_table: str, config: EngineConfig,
     generated, ruled on and scored. ``members`` (``unique_id``, ``customer_no``)
     are the existing customers: their records start joined (tier 0), so the
     result is the existing customers plus what the focused records change.
+
+    Memory: ids stay in Arrow and pairs become integer arrays (:mod:`.edges`); the
+    scored pairs are memory-mapped on DuckDB (``Backend.fetch_result``).
     """
     decisions = decisions or Decisions()
     extra = (focus,) if focus else ()
     timings: dict[str, float] = {}
-    ids: list[pd.DataFrame] = []
-    edges: list[pd.DataFrame] = []
-    suspects: list[pd.DataFrame] = []
+    ids: list[pa.Table] = []
+    rules = RuleNames()
+    steward = rules.code("steward")
+    edges = EdgeParts()
+    # steward must-links first: where one conflicts with a cannot-link through an existing
+    # customer, the existing customer gives way, not the steward's judgement
+    if decisions.must_link:
+        edges.add([a for a, _ in decisions.must_link], [b for _, b in decisions.must_link],
+                  1.0, TIER_STEWARD, steward)
+    _member_edges(edges, members, rules.code(MEMBER_RULE))
+    suspects = EdgeParts()
     pair_tables: list[pa.Table] = []
     versions: dict[str, str] = {}
     for ctype, (table, features_sql) in _FEATURES.items():
@@ -139,14 +155,14 @@ def run_matching(backend: Backend, std_table: str, config: EngineConfig,
         n = backend.count(table)
         ids.append(backend.fetch_arrow(
             "SELECT unique_id, customer_type, resident_id_or_code, branch_state, gender FROM ("
-            + _exclusive_sql(ctype, table) + ")").to_pandas())
+            + _exclusive_sql(ctype, table) + ")"))
         if n == 0:
             continue
         _stage(f"{ctype} strong rules")
-        strong = _pairs_frame(backend, [rule_pairs_sql(table, r, focus=focus)
-                                        for r in tcfg.strong_rules])
-        strong["score"], strong["tier"] = 1.0, TIER_RULE
-        edges.append(strong)
+        if tcfg.strong_rules:
+            _add_rule_pairs(edges, _rule_pairs(backend, [rule_pairs_sql(table, r, focus=focus)
+                                                         for r in tcfg.strong_rules]),
+                            [rules.code(r.name) for r in tcfg.strong_rules], 1.0, TIER_RULE)
         timings[f"{ctype}_rules"] = time.perf_counter() - t0
 
         t0 = time.perf_counter()
@@ -157,80 +173,80 @@ def run_matching(backend: Backend, std_table: str, config: EngineConfig,
         _stage(f"{ctype} predict")
         scored = predict_pairs(backend, table, model, model.suspect(tcfg.suspect), focus)
         _stage(f"{ctype} fetch pairs")
-        pairs = scored.as_pyarrow_table()
+        pairs = backend.fetch_result(scored)
+        del scored
         pair_tables.append(pairs.append_column(
-            "customer_type", pa.array([ctype] * pairs.num_rows, pa.string())))
+            "customer_type", pa.repeat(pa.scalar(ctype, pa.string()), pairs.num_rows)))
         timings[f"{ctype}_score"] = time.perf_counter() - t0
         _stage(f"{ctype} auto/suspect split")
-        frame = pairs.select(["unique_id_l", "unique_id_r", "match_probability"]).to_pandas()
-        frame = frame.rename(columns={"match_probability": "score"})
+        score = pairs.column("match_probability").to_numpy(zero_copy_only=False).astype(
+            np.float64, copy=False)
         auto_merge = model.auto_merge(tcfg.auto_merge)
-        is_auto = ((frame["score"] >= auto_merge).to_numpy() & guard_holds(pairs, tcfg.guard)
-                   & branch_gate(pairs))
-        auto = frame[is_auto].copy()
-        auto["rule"], auto["tier"] = f"model:{model.version}", TIER_MODEL
-        edges.append(auto)
-        band = frame[~is_auto].copy()
-        band["rule"] = "suspect"
-        suspects.append(band)
+        is_auto = (score >= auto_merge) & guard_holds(pairs, tcfg.guard) & branch_gate(pairs)
+        ids_l, ids_r = pairs.column("unique_id_l"), pairs.column("unique_id_r")
+        auto, band = pa.array(is_auto), pa.array(~is_auto)
+        edges.add(ids_l.filter(auto), ids_r.filter(auto), score[is_auto], TIER_MODEL,
+                  rules.code(f"model:{model.version}"))
+        suspects.add(ids_l.filter(band), ids_r.filter(band), score[~is_auto], TIER_MODEL, 0)
+        del pairs, ids_l, ids_r, score
         if tcfg.weak_rules:
             _stage(f"{ctype} weak rules")
-            weak = _pairs_frame(backend, [rule_pairs_sql(table, r, _WEAK_GROUP_MAX, focus)
-                                          for r in tcfg.weak_rules])
-            weak["score"] = 0.0
-            suspects.append(weak)
+            weak = _rule_pairs(backend, [rule_pairs_sql(table, r, _WEAK_GROUP_MAX, focus)
+                                         for r in tcfg.weak_rules])
+            suspects.add(weak.column("unique_id_l"), weak.column("unique_id_r"), 0.0,
+                         TIER_MODEL, 0)
 
     t0 = time.perf_counter()
     _stage("edges")
     # sorted, so that ties between edges are broken the same way on every run
-    records = pd.concat(ids, ignore_index=True).sort_values("unique_id", ignore_index=True)
-    index = pd.Index(records["unique_id"])
-    must = pd.DataFrame(decisions.must_link, columns=["unique_id_l", "unique_id_r"])
-    must["score"], must["tier"], must["rule"] = 1.0, TIER_STEWARD, "steward"
-    # steward must-links first: where one conflicts with a cannot-link through an existing
-    # customer, the existing customer gives way, not the steward's judgement
-    parts = [e for e in (must, _member_edges(members), *edges) if not e.empty]
-    all_edges = pd.concat(parts or [must], ignore_index=True)
-    left = _positions(index, all_edges["unique_id_l"])
-    right = _positions(index, all_edges["unique_id_r"])
+    table_ids = pa.concat_tables(ids, promote_options="permissive").sort_by("unique_id")
+    del ids
+    record_ids = RecordIds(table_ids.column("unique_id"))
+    records = pd.DataFrame({c: table_ids.column(c).to_pandas()
+                            for c in ("unique_id", "customer_type", "branch_state")})
+    exclusive = [exclusive_codes(table_ids.column(c))
+                 for c in ("customer_type", "resident_id_or_code", "branch_state", "gender")]
+    del table_ids
+    all_edges = edges.resolve(record_ids)
+    del edges
     # engines return rows in no fixed order: fix one, so that ties (which rule a record is
     # linked by, which edge a constraint refuses) fall the same way on every run
-    rule_code, _ = pd.factorize(all_edges["rule"], sort=True)
-    order = np.lexsort((rule_code, right, left, all_edges["tier"].to_numpy()))
-    all_edges = all_edges.iloc[order].reset_index(drop=True)
-    left, right = left[order], right[order]
+    order = np.lexsort((rules.sort_rank()[all_edges.rule], all_edges.right, all_edges.left,
+                        all_edges.tier))
+    all_edges = all_edges.take(order)
+    del order
     cannot = None
     if decisions.cannot_link:
-        cl = pd.DataFrame(decisions.cannot_link, columns=["a", "b"])
-        cannot = (_positions(index, cl["a"]), _positions(index, cl["b"]))
+        cannot = (record_ids.positions([a for a, _ in decisions.cannot_link]),
+                  record_ids.positions([b for _, b in decisions.cannot_link]))
     _stage("cluster")
     result = cluster_records(
-        len(records), left, right, all_edges["score"].to_numpy(float),
-        all_edges["tier"].to_numpy(np.int8),
-        exclusive=[records["customer_type"].to_numpy(object),
-                   records["resident_id_or_code"].to_numpy(object),
-                   records["branch_state"].to_numpy(object)],
-        exclusive_model=[records["gender"].to_numpy(object)],
+        len(records), all_edges.left, all_edges.right, all_edges.score, all_edges.tier,
+        exclusive=exclusive[:3], exclusive_model=exclusive[3:],
         cannot_link=cannot, max_cluster_size=config.max_cluster_size,
     )
+    del exclusive
     timings["cluster"] = time.perf_counter() - t0
     _stage("link types")
     records["cluster_index"] = result.labels
-    records["cluster_id"] = index.to_numpy()[result.labels]
-    _link_types(records, all_edges, left, right, result.accepted)
+    records["cluster_id"] = records["unique_id"].to_numpy()[result.labels]
+    _link_types(records, all_edges, rules, result.accepted)
 
     # Refused machine merges (a constraint or the size cap) are questions for a steward.
     _stage("tasks")
-    refused = all_edges[(~result.accepted) & (all_edges["tier"] > TIER_STEWARD)
-                        & (result.refused_reason != RefusedReason.CANNOT_LINK)]
-    tasks = _suspect_tasks(records, index, pd.concat([*suspects, refused], ignore_index=True),
-                           config, cannot)
+    refused = all_edges.take((~result.accepted) & (all_edges.tier > TIER_STEWARD)
+                             & (result.refused_reason != RefusedReason.CANNOT_LINK))
+    asked = suspects.resolve(record_ids)
+    del suspects, record_ids
+    tasks = _suspect_tasks(records, np.concatenate([asked.left, refused.left]),
+                           np.concatenate([asked.right, refused.right]),
+                           np.concatenate([asked.score, refused.score]), cannot)
     counts = {
         "records": len(records),
         "clusters": int(records["cluster_id"].nunique()),
-        "strong_rule_edges": int((all_edges["tier"] == TIER_RULE).sum()),
-        "steward_edges": int((all_edges["rule"] == "steward").sum()),
-        "model_auto_edges": int((all_edges["tier"] == TIER_MODEL).sum()),
+        "strong_rule_edges": int((all_edges.tier == TIER_RULE).sum()),
+        "steward_edges": int((all_edges.rule == steward).sum()),
+        "model_auto_edges": int((all_edges.tier == TIER_MODEL).sum()),
         "refused_edges": int((~result.accepted).sum()),
         "oversized_groups": len(result.oversized),
         "tasks": int(tasks["task_id"].nunique()) if len(tasks) else 0,
@@ -239,10 +255,12 @@ def run_matching(backend: Backend, std_table: str, config: EngineConfig,
     _stage("result")
     pairs_all = pa.concat_tables(pair_tables, promote_options="permissive") if pair_tables \
         else pa.table({})
-    rule_pairs = all_edges.loc[all_edges["tier"] == TIER_RULE,
-                               ["unique_id_l", "unique_id_r", "rule"]].reset_index(drop=True)
-    return MatchResult(records.drop(columns=["cluster_index", "resident_id_or_code", "gender"]),
-                       tasks,
+    by_rule = all_edges.take(all_edges.tier == TIER_RULE)
+    uid = records["unique_id"].to_numpy()
+    rule_pairs = pd.DataFrame({"unique_id_l": uid[by_rule.left],
+                               "unique_id_r": uid[by_rule.right],
+                               "rule": rules.as_objects(by_rule.rule)})
+    return MatchResult(records.drop(columns=["cluster_index"]), tasks,
                        pairs_all, rule_pairs, versions, counts, timings)
 
 
@@ -263,17 +281,16 @@ def branch_gate(pairs: pa.Table) -> np.ndarray:
     return ~((unknown_l & branch_r) | (unknown_r & branch_l)) | same_code
 
 
-def _member_edges(members: pd.DataFrame | None) -> pd.DataFrame:
+def _member_edges(edges: EdgeParts, members: pd.DataFrame | None, rule: int) -> None:
     """Tier-0 edges joining each existing customer's records (a star on its first)."""
-    columns = ["unique_id_l", "unique_id_r", "score", "tier", "rule"]
     if members is None or members.empty:
-        return pd.DataFrame(columns=columns)
+        return
     ordered = members.sort_values(["customer_no", "unique_id"])
     first = ordered.groupby("customer_no")["unique_id"].transform("first")
     keep = (ordered["unique_id"] != first).to_numpy()
-    return pd.DataFrame({"unique_id_l": first.to_numpy()[keep],
-                         "unique_id_r": ordered["unique_id"].to_numpy()[keep],
-                         "score": 1.0, "tier": TIER_STEWARD, "rule": MEMBER_RULE})
+    edges.add(pa.array(first.to_numpy()[keep], pa.string()),
+              pa.array(ordered["unique_id"].to_numpy()[keep], pa.string()),
+              1.0, TIER_STEWARD, rule)
 
 
 def _exclusive_sql(ctype: str, table: str) -> str:
@@ -286,46 +303,41 @@ def _exclusive_sql(ctype: str, table: str) -> str:
             f"branch_state, CAST(NULL AS VARCHAR) AS gender FROM {table}")
 
 
-def _positions(index: pd.Index, ids: pd.Series) -> np.ndarray:
-    pos = index.get_indexer(pd.Index(ids))
-    if (pos < 0).any():
-        missing = ids[pos < 0].head(3).tolist()
-        raise ValueError(f"pairs name records not in the input: {missing}")
-    return pos.astype(np.int64)
-
-
-def _link_types(records: pd.DataFrame, edges: pd.DataFrame, left: np.ndarray,
-                right: np.ndarray, accepted: np.ndarray) -> None:
+def _link_types(records: pd.DataFrame, edges: Edges, rules: RuleNames,
+                accepted: np.ndarray) -> None:
     """How each record joined its cluster: the strongest accepted edge touching it."""
     n = len(records)
     best_tier = np.full(n, 9, dtype=np.int8)
-    best_rule = np.full(n, None, dtype=object)
-    tiers = edges["tier"].to_numpy(np.int8)
-    rules = edges["rule"].to_numpy(object)
+    best_rule = np.full(n, -1, dtype=np.int64)
+    tiers = edges.tier
     order = np.argsort(-tiers, kind="stable")  # weakest first, strongest written last
-    for side in (left, right):
-        sel = order[accepted[order]]
+    sel = order[accepted[order]]
+    for side in (edges.left, edges.right):
         best_tier[side[sel]] = np.minimum(best_tier[side[sel]], tiers[sel])
-        best_rule[side[sel]] = rules[sel]
-    size = records.groupby("cluster_index")["unique_id"].transform("size").to_numpy()
-    link = np.select([size == 1, best_tier == TIER_STEWARD, best_tier == TIER_RULE],
-                     [LinkType.NEW, LinkType.MANUAL, LinkType.AUTO_RULE], LinkType.AUTO_MODEL)
-    records["link_type"] = link
-    best_rule[size == 1] = None
-    records["rule"] = best_rule
+        best_rule[side[sel]] = edges.rule[sel]
+    labels = records["cluster_index"].to_numpy()
+    size = np.bincount(labels, minlength=n)[labels]
+    kinds = np.array([LinkType.NEW.value, LinkType.MANUAL.value, LinkType.AUTO_RULE.value,
+                      LinkType.AUTO_MODEL.value], dtype=object)
+    records["link_type"] = kinds[np.select(
+        [size == 1, best_tier == TIER_STEWARD, best_tier == TIER_RULE], [0, 1, 2], 3)]
+    best_rule[size == 1] = -1
+    names = np.array([*rules.names, None], dtype=object)  # -1: no rule
+    records["rule"] = names[best_rule]
 
 
-def _suspect_tasks(records: pd.DataFrame, index: pd.Index, pairs: pd.DataFrame,
-                   config: EngineConfig,
+def _suspect_tasks(records: pd.DataFrame, left: np.ndarray, right: np.ndarray,
+                   score: np.ndarray,
                    cannot: tuple[np.ndarray, np.ndarray] | None = None) -> pd.DataFrame:
-    """Group suspect pairs into tasks: one per connected group of customers. Two
-    customers a steward has already said are different are not asked about again."""
+    """Group suspect pairs (record positions, score) into tasks: one per connected group
+    of customers. Two customers a steward has already said are different are not asked
+    about again."""
     columns = ["task_id", "task_type", "unique_id", "cluster_id"]
-    if pairs.empty:
+    if not len(left):
         return pd.DataFrame(columns=columns)
     cluster = records["cluster_index"].to_numpy()
-    a = cluster[_positions(index, pairs["unique_id_l"])]
-    b = cluster[_positions(index, pairs["unique_id_r"])]
+    a = cluster[left]
+    b = cluster[right]
     keep = a != b
     if cannot is not None:
         ca, cb = cluster[cannot[0]], cluster[cannot[1]]
@@ -335,7 +347,7 @@ def _suspect_tasks(records: pd.DataFrame, index: pd.Index, pairs: pd.DataFrame,
     if not keep.any():
         return pd.DataFrame(columns=columns)
     a, b = a[keep], b[keep]
-    score = pairs["score"].to_numpy(float)[keep]
+    score = score[keep]
     nodes, inverse = np.unique(np.concatenate([a, b]), return_inverse=True)
     grouped = cluster_records(len(nodes), inverse[: len(a)], inverse[len(a):], score,
                               np.full(len(a), TIER_MODEL, np.int8),

@@ -206,6 +206,10 @@ class SparkBackend:
         frame = self.spark.sql(to_spark_sql(sql))
         return _to_arrow(frame)
 
+    def fetch_result(self, frame: SplinkDataFrame) -> pa.Table:
+        """The whole of a Splink result (the scored pairs), collected to the driver."""
+        return frame.as_pyarrow_table()
+
     def count(self, name: str) -> int:
         return int(self.spark.table(name).count())
 
