@@ -173,6 +173,10 @@ def main() -> None:
     parser.add_argument("--data-root", type=Path, default=Path("data/out/bench-spark"))
     parser.add_argument("--engines", nargs="+", choices=("duckdb", "spark"),
                         default=["duckdb", "spark"])
+    parser.add_argument("--max-result-size", default="4g",
+                        help="spark.driver.maxResultSize: the scored pairs come back to the "
+                             "driver; a full 5M match needs more than 4g (keep it below "
+                             "--driver-memory)")
     parser.add_argument("--duckdb-memory", default="12GB",
                         help="DuckDB's memory_limit (it spills to disk past it); 'auto': "
                              "the engine's default, a share of the memory available")
@@ -180,9 +184,9 @@ def main() -> None:
     logging.basicConfig(level=logging.WARNING)
     logging.getLogger("splink").setLevel(logging.ERROR)
     print(f"machine: {machine()}; Spark {args.master}, driver memory {args.driver_memory}, "
-          "lineage broken to Parquet", flush=True)
+          f"maxResultSize {args.max_result_size}, lineage broken to Parquet", flush=True)
     settings = SparkSettings(master=args.master, driver_memory=args.driver_memory,
-                             max_result_size="4g")
+                             max_result_size=args.max_result_size)
     for size in args.sizes:
         bench_size(size, args.data_root, settings, args.seed, args.engines,
                    args.duckdb_memory)
