@@ -25,7 +25,7 @@ log = logging.getLogger(__name__)
 _BATCH_ROWS = 100_000  # rows of a result streamed at a time
 #: DuckDB's share of the memory available when it starts: the rest of the match (the
 #: records, the edges as arrays, clustering) stays in this process outside DuckDB's
-#: limit, about 0.9 KB per record (docs/spark.md, "Memory of the DuckDB match")
+#: limit, about 1 KB per record (docs/spark.md, "Memory of the DuckDB match")
 MEMORY_SHARE = 0.5
 
 
