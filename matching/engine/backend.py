@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import os
 import tempfile
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -18,7 +19,7 @@ import pyarrow as pa
 from splink import DuckDBAPI
 from splink.internals.splink_dataframe import SplinkDataFrame
 
-__all__ = ["Backend", "DuckDBBackend", "default_memory_limit"]
+__all__ = ["Backend", "DuckDBBackend", "default_memory_limit", "memory_mapped"]
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +47,24 @@ def default_memory_limit(share: float = MEMORY_SHARE) -> str:
     if available is None:
         available = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
     return f"{max(1024, int(available * share / 2**20))}MB"
+
+
+def memory_mapped(schema: pa.Schema, batches: Iterable[pa.RecordBatch],
+                  directory: Path | str | None = None) -> pa.Table:
+    """``batches`` as one Arrow table whose pages live in the kernel's page cache,
+    not this process's heap: written batch by batch to an Arrow IPC file in
+    ``directory`` (the system's temp dir if None) and read back memory-mapped. The
+    file is unlinked at once; the mapping keeps it until the table is freed. How
+    both engines hand a night's scored pairs (~6 GB at 5M records) to clustering."""
+    fd, name = tempfile.mkstemp(prefix="ecif-pairs-", suffix=".arrow", dir=directory)
+    os.close(fd)
+    try:
+        with pa.OSFile(name, "wb") as sink, pa.ipc.new_file(sink, schema) as out:
+            for batch in batches:
+                out.write_batch(batch)
+        return pa.ipc.open_file(pa.memory_map(name)).read_all()
+    finally:
+        os.unlink(name)
 
 
 class Backend(Protocol):
@@ -115,16 +134,7 @@ class DuckDBBackend:
         keeps it until the table is freed."""
         reader = self.con.sql(f"SELECT * FROM {frame.physical_name}").to_arrow_reader(
             _BATCH_ROWS)
-        fd, name = tempfile.mkstemp(prefix="ecif-pairs-", suffix=".arrow",
-                                    dir=self._temp_directory)
-        os.close(fd)
-        try:
-            with pa.OSFile(name, "wb") as sink, pa.ipc.new_file(sink, reader.schema) as out:
-                for batch in reader:
-                    out.write_batch(batch)
-            table = pa.ipc.open_file(pa.memory_map(name)).read_all()
-        finally:
-            os.unlink(name)
+        table = memory_mapped(reader.schema, reader, self._temp_directory)
         if frame.created_by_splink:  # never a caller's own table
             frame.drop_table_from_database_and_remove_from_cache()
         return table

@@ -21,6 +21,7 @@ import os
 import shutil
 import sys
 import tempfile
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -30,6 +31,7 @@ import pyarrow as pa
 import sqlglot
 from splink.internals.splink_dataframe import SplinkDataFrame
 
+from matching.engine.backend import memory_mapped
 from matching.exceptions import ConfigError
 
 __all__ = ["SparkBackend", "SparkSettings", "check_java", "check_pyspark", "spark_session",
@@ -38,6 +40,7 @@ __all__ = ["SparkBackend", "SparkSettings", "check_java", "check_pyspark", "spar
 log = logging.getLogger(__name__)
 
 DEFAULT_MASTER = "local[2]"
+_BATCH_ROWS = 100_000  # rows of a result read from Parquet at a time
 _INSTALL_JAVA = ("install a Java runtime, 17 or later (Debian/Ubuntu: apt-get install "
                  "openjdk-17-jre-headless), or set JAVA_HOME to one")
 
@@ -154,6 +157,7 @@ class SparkBackend:
             self._tmp = tempfile.TemporaryDirectory(prefix="ecif-spark-")
             checkpoint_dir = self._tmp.name
         spark.sparkContext.setCheckpointDir(checkpoint_dir)
+        self._checkpoint_dir = checkpoint_dir
         self._db_api = SparkAPI(spark_session=spark, break_lineage_method=break_lineage,
                                 num_partitions_on_repartition=num_partitions_on_repartition)
         register_similarity_functions(spark)
@@ -207,8 +211,32 @@ class SparkBackend:
         return _to_arrow(frame)
 
     def fetch_result(self, frame: SplinkDataFrame) -> pa.Table:
-        """The whole of a Splink result (the scored pairs), collected to the driver."""
-        return frame.as_pyarrow_table()
+        """The whole of a Splink result (the scored pairs), never collected through
+        the driver's JVM: the executors write it as Parquet under the checkpoint
+        directory, and this process reads the files batch by batch into a
+        memory-mapped Arrow table (:func:`~matching.engine.backend.memory_mapped`),
+        as the DuckDB backend does. A full 5M night's pairs are more than 4 GiB
+        serialised: collected (``toArrow``) they hit ``spark.driver.maxResultSize``
+        and double in the driver's heap. On a cluster the checkpoint directory must
+        be readable from the driver (HDFS, S3, a shared mount: any filesystem
+        ``pyarrow.fs`` knows)."""
+        import pyarrow.dataset as pads
+        import pyarrow.fs as pafs
+
+        target = f"{self._checkpoint_dir.rstrip('/')}/ecif-result-{uuid.uuid4().hex}"
+        frame.to_parquet(target, overwrite=True)
+        filesystem, path = pafs.FileSystem.from_uri(
+            target if "://" in target else os.path.abspath(target))
+        try:
+            # Spark's _SUCCESS and .crc files: skipped by the default ignore_prefixes
+            dataset = pads.dataset(path, filesystem=filesystem, format="parquet")
+            table = memory_mapped(dataset.schema,
+                                  dataset.to_batches(batch_size=_BATCH_ROWS))
+        finally:
+            filesystem.delete_dir(path)
+        if frame.created_by_splink:  # never a caller's own table
+            frame.drop_table_from_database_and_remove_from_cache()
+        return table
 
     def count(self, name: str) -> int:
         return int(self.spark.table(name).count())

@@ -184,3 +184,28 @@ def test_model_trained_on_spark_scores_alike_on_duckdb(spark: Any, tmp_path: Pat
         assert a["match_probability"].nunique() > 5
     finally:
         on_spark.close()
+
+
+def test_scored_pairs_reach_the_driver_as_parquet_not_through_collect(
+        spark: Any, sample_models: Path, tmp_path: Path) -> None:
+    """``SparkBackend.fetch_result`` (written by the executors as Parquet, read
+    memory-mapped) gives the table Spark's own collect (``toArrow``) gives: the
+    same columns and types, the same rows; and leaves no Parquet behind."""
+    from matching.engine.spark import SparkBackend
+
+    on_spark = SparkBackend.start(spark)
+    try:
+        load_sources(on_spark, [SAMPLE / "day_001.csv"], tmp_path, workers=1)
+        table, sql = FEATURES["G"]
+        on_spark.create_table(table, sql(STD_TABLE))
+        scored = predict_pairs(on_spark, table, load_model(model_path(sample_models, "G")),
+                               0.0)
+        collected = scored.as_pyarrow_table()
+        fetched = on_spark.fetch_result(scored)
+        assert collected.num_rows > 150
+        assert fetched.schema == collected.schema
+        keys = [("unique_id_l", "ascending"), ("unique_id_r", "ascending")]
+        assert fetched.sort_by(keys).equals(collected.sort_by(keys))
+        assert not list(Path(on_spark._checkpoint_dir).glob("ecif-result-*"))
+    finally:
+        on_spark.close()
