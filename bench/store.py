@@ -27,9 +27,11 @@ from bench._common import TreeMemory, machine  # noqa: E402
 from ecif.batch import run_batch  # noqa: E402
 from ecif.bulk import read_frame  # noqa: E402
 from ecif.ingest import ingest_files  # noqa: E402
+from ecif.services.model_registry import active_models  # noqa: E402
 from matching.config import DEFAULT_CONFIG_DIR  # noqa: E402
 from matching.engine.config import load_engine_config  # noqa: E402
 from matching.engine.evaluate import Metrics, evaluate_by_type  # noqa: E402
+from matching.engine.model import model_path, save_model  # noqa: E402
 from matching.engine.workflow import evaluate_result, match_files  # noqa: E402
 from matching.generator import generate  # noqa: E402
 from matching.generator.params import load_params  # noqa: E402
@@ -106,12 +108,19 @@ def main() -> None:
                   f"({got.read/(t1-t0):,.0f}/s), batch {t2-t1:.0f}s ({stages}); "
                   f"total {t2-t0:.0f}s; peak {mem.peak_gib:.1f} GiB")
         print(_line(f"{db} store after 2 nights", _store_metrics(engine, truth)))
+        if not (work / "peer-models").exists():  # the store keeps its models: the peer's
+            with engine.connect() as conn:
+                for ctype, model in active_models(conn).items():
+                    save_model(model, model_path(work / "peer-models", ctype))
         engine.dispose()
         _reset(url)
 
     with TreeMemory() as mem:
         t0 = time.perf_counter()
-        result = match_files(nights, config=config, config_dir=DEFAULT_CONFIG_DIR)
+        # the same models as the stores' first night trained (the batch keeps them in the
+        # store, not in a model directory)
+        result = match_files(nights, config=replace(config, model_dir=work / "peer-models"),
+                             config_dir=DEFAULT_CONFIG_DIR)
         report = evaluate_result(result, truth_frame)
     print(_line("peer: engine, both nights at once", report.auto)
           + f"  ({time.perf_counter()-t0:.0f}s, peak {mem.peak_gib:.1f} GiB)")
