@@ -29,7 +29,7 @@ from ecif.bulk import in_batches, insert_rows, read_frame, table_of
 from ecif.services.base import BATCH
 from ecif.services.decisions import live_decisions
 from ecif.services.model_registry import active_models, save_version
-from ecif.services.realtime_index import index_frames, index_is_empty, write_index
+from ecif.services.realtime_index import index_frames, index_is_current, write_index
 from ecif.snapshot import FOCUS, STD_TABLE, export_records, load_records, read_columnar
 from matching.engine.backend import Backend, DuckDBBackend
 from matching.engine.engines import open_backend
@@ -63,8 +63,9 @@ def match_stage(ctx: BatchContext) -> dict[str, Any]:
         focus_n = int(read_frame(conn, f"SELECT count(*) AS n FROM source_record "
                                        f"WHERE {ctx.in_scope()}")["n"].iloc[0])
         decided = _decided_since_last_run(conn, ctx.run_id)
-        # a store upgraded to the API's index (0005_api) gets it from its next batch
-        unindexed = index_is_empty(conn) and conn.execute(
+        # a store upgraded to the API's index (0005_api), or whose index was built for
+        # other rules, gets it whole from its next batch
+        unindexed = not index_is_current(conn, ctx.config) and conn.execute(
             select(SourceRecord.id).join(Link, Link.record_id == SourceRecord.id).limit(1)
         ).first() is not None
     if focus_n == 0 and not decided and not unindexed:
@@ -119,10 +120,10 @@ def match_stage(ctx: BatchContext) -> dict[str, Any]:
                 db.create_table(table, features_sql(STD_TABLE, (FOCUS,)))
         # the real-time API's index: keys of the records in scope, term frequencies
         with ctx.engine.connect() as conn:
-            full_index = index_is_empty(conn)
+            full_index = not index_is_current(conn, ctx.config)
         index = index_frames(db, pd.Series(id_map["record_id"].to_numpy(),
                                            index=id_map["k"].to_numpy()),
-                             None if full_index else FOCUS)
+                             None if full_index else FOCUS, ctx.config)
     ids = pd.Series(id_map["record_id"].to_numpy(), index=id_map["k"].to_numpy())
     plan, planned_tasks = _plan(result, links, detached, manual_changed, ids)
     pairs = _pair_rows(result, ctx.run_id, plan)

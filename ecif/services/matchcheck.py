@@ -34,8 +34,21 @@ from matching.engine.cluster import RefusedReason, cluster_records
 from matching.engine.config import EngineConfig, TypeConfig
 from matching.engine.guard import guard_holds_on
 from matching.engine.model import model_from_json
-from matching.engine.run import TIER_MODEL, TIER_RULE, TIER_STEWARD, branch_gate
-from matching.realtime.blocking import block_keys, candidate_rules, model_rules, rule_holds
+from matching.engine.run import (
+    TIER_MODEL,
+    TIER_RULE,
+    TIER_STEWARD,
+    WEAK_GROUP_MAX,
+    branch_gate,
+)
+from matching.realtime.blocking import (
+    block_keys,
+    candidate_rules,
+    indexed_rules,
+    model_rules,
+    rule_holds,
+    rule_keys,
+)
 from matching.realtime.features import record_features
 from matching.realtime.scorer import NativeModel, Score
 from matching.standardise.columns import OUTPUT_COLUMNS
@@ -129,6 +142,10 @@ class Matcher:
     def __init__(self, config: EngineConfig, codes: CodeMaps) -> None:
         self.config = config
         self.codes = codes
+        #: per type, the weak rules with keys of their own in the index
+        self.weak_index = {ctype: indexed_rules(ctype, [r.equal for r in
+                                                        config.for_type(ctype).weak_rules])
+                           for ctype in ("P", "G")}
         self._lock = threading.Lock()
         self._models: dict[str, _Loaded] = {}
         self._totals: dict[tuple[str, str], int] = {}
@@ -203,7 +220,9 @@ class Matcher:
             return empty
         cands, members = self._candidates(conn, ctype, features, loaded.rules, exclude_key)
         if not cands:
-            return _weak(conn, empty, tcfg, features, ctype) if tcfg.weak_rules else empty
+            return (_weak(conn, empty, tcfg, features, ctype, self.weak_index[ctype],
+                          exclude_key)
+                    if tcfg.weak_rules else empty)
         tf = self._tf(conn, ctype, [features, *[c for c, _ in cands]], loaded.native.tf_columns)
         scores = loaded.native.score_many(features, [c for c, _ in cands], tf)
         probs = np.array([s.match_probability for s in scores])
@@ -217,7 +236,8 @@ class Matcher:
                                features, loaded.version)
         self._decide(conn, outcome, features, candidates, ctype, members)
         if outcome.decision == Decision.NEW and tcfg.weak_rules:
-            outcome = _weak(conn, outcome, tcfg, features, ctype)
+            outcome = _weak(conn, outcome, tcfg, features, ctype, self.weak_index[ctype],
+                            exclude_key)
         outcome.candidates = _by_customer(candidates)
         outcome.scored = candidates
         return outcome
@@ -422,38 +442,49 @@ def _strong_rule(left: Mapping[str, Any], right: Mapping[str, Any],
 
 
 def _weak(conn: Connection, outcome: MatchOutcome, tcfg: TypeConfig,
-          features: Mapping[str, Any], ctype: str) -> MatchOutcome:
+          features: Mapping[str, Any], ctype: str,
+          indexed: tuple[tuple[str, ...], ...], exclude_key: str | None = None
+          ) -> MatchOutcome:
     """Organisations: a weak rule (same core in one city, one landline, ...) with an
-    existing customer makes the record a question for a steward: 1 to 20 linked
-    records hold all the rule's values (a larger group, a call centre's landline,
-    says nothing). The records are found through the blocking key of a candidate rule
-    whose columns the weak rule holds (every record the weak rule pairs shares it),
-    all rules in one round trip; a rule no candidate rule covers is skipped, as is
-    one on a column the store does not keep."""
+    existing customer makes the record a question for a steward: 1 to
+    ``WEAK_GROUP_MAX`` - 1 linked records hold all the rule's values (with the record
+    itself a group of at most ``WEAK_GROUP_MAX``, as the batch groups them; a larger
+    group, a call centre's landline, says nothing). The records are found through the
+    blocking key of a candidate rule whose columns the weak rule holds (every record
+    the weak rule pairs shares it), or else through the rule's own key (``indexed``:
+    :func:`matching.realtime.blocking.indexed_rules`, e.g. ``legal_rep`` +
+    ``core_prefix``), all rules in one round trip. The stored columns of the rule are
+    checked on the rows; a derived one (``core_prefix``) by its key. ``exclude_key``:
+    a stored record asked about as if new is not its own group."""
     parts: list[str] = []
     params: list[Any] = []
     for i, rule in enumerate(tcfg.weak_rules):
         values = {c: features.get(c) for c in rule.equal}
-        if any(v is None for v in values.values()) or not set(values) <= _STORED:
+        if any(v is None for v in values.values()):
             continue
         covering = [j for j, cols in enumerate(candidate_rules(ctype))
                     if set(cols) <= set(values)]
-        if not covering:
-            continue
-        key = block_keys(features, ctype, covering[:1])
-        if not key:
-            continue
-        where = " AND ".join(f"s.{c} = ?" for c in values)
-        params.extend([key[0], ctype, *values.values()])
+        if covering:
+            key = block_keys(features, ctype, covering[:1])
+        elif tuple(rule.equal) in indexed:
+            key = rule_keys(features, ctype, [rule.equal])
+        else:
+            key = []
+        stored = {c: v for c, v in values.items() if c in _STORED}
+        if not key or (covering and len(stored) < len(values)):
+            continue  # a derived column only a rule key can check
+        where = "".join(f" AND s.{c} = ?" for c in stored)
+        params.extend([key[0], ctype, *stored.values(), exclude_key or ""])
         parts.append(f"SELECT {i} AS rule, count(*) AS n FROM (SELECT 1 AS one "
                      "FROM block_key b JOIN source_record s ON s.id = b.record_id "
                      "JOIN link l ON l.record_id = s.id WHERE b.key = ? "
-                     f"AND s.customer_type = ? AND {where} LIMIT 21) q{i}")
+                     f"AND s.customer_type = ?{where} AND s.record_key <> ? "
+                     f"LIMIT {WEAK_GROUP_MAX}) q{i}")
     if not parts:
         return outcome
     found = {int(i): int(n) for i, n in rowsql.fetch(conn, " UNION ALL ".join(parts), params)}
     for i in sorted(found):
-        if 0 < int(found[i]) <= 20:
+        if 0 < int(found[i]) < WEAK_GROUP_MAX:
             outcome.decision = Decision.POSSIBLE
             return outcome
     return outcome

@@ -267,7 +267,8 @@ def register(engine: Engine, raw: dict[str, Any], record: dict[str, str | None],
         outcome = matcher.check(conn, record)
         record_id = _new_record(conn, raw, record, identity, actor, config_dir)
         number, created = _place_one(conn, record_id, ctype, identity, outcome, config_dir)
-        index_record(conn, record_id, outcome.features or features, ctype, fresh=True)
+        index_record(conn, record_id, outcome.features or features, ctype,
+                     matcher.weak_index, fresh=True)
         task_id = (_suspect_task(conn, outcome, record_id, number, ctype)
                    if outcome.decision == Decision.POSSIBLE else None)
         audit(conn, actor, "api_register", "source_record", record_key,
@@ -330,7 +331,8 @@ def update_record(engine: Engine, raw: dict[str, Any], record: dict[str, str | N
                 if outcome.decision == Decision.POSSIBLE:
                     task_id = _suspect_task(conn, outcome, cur.id, number, ctype)
         refresh_golden_of(conn, [number], config_dir)
-        index_record(conn, cur.id, matcher.features(conn, record), ctype)
+        index_record(conn, cur.id, matcher.features(conn, record), ctype,
+                     matcher.weak_index)
         audit(conn, actor, "api_update", "source_record", record_key,
               after={"customer_no": number, "decision": decision, "task_id": task_id,
                      "version": cur.version + 1})

@@ -36,7 +36,7 @@ from matching.exceptions import ConfigError
 from matching.vocabulary import CustomerType, LinkType, TaskType
 
 __all__ = ["MatchResult", "Decisions", "run_matching", "rule_pairs_sql", "MEMBER_RULE",
-           "branch_gate"]
+           "branch_gate", "WEAK_GROUP_MAX"]
 
 log = logging.getLogger(__name__)
 
@@ -48,7 +48,7 @@ _FEATURES = {
     "G": ("organisations", organisation_features_sql),
 }
 #: A weak-rule group larger than this (a call centre's landline) says nothing.
-_WEAK_GROUP_MAX = 20
+WEAK_GROUP_MAX = 20
 #: A review task holds at most this many customers; a larger suspect group is split.
 _TASK_MAX_CLUSTERS = 12
 
@@ -191,7 +191,7 @@ def run_matching(backend: Backend, std_table: str, config: EngineConfig,
         del pairs, ids_l, ids_r, score
         if tcfg.weak_rules:
             _stage(f"{ctype} weak rules")
-            weak = _rule_pairs(backend, [rule_pairs_sql(table, r, _WEAK_GROUP_MAX, focus)
+            weak = _rule_pairs(backend, [rule_pairs_sql(table, r, WEAK_GROUP_MAX, focus)
                                          for r in tcfg.weak_rules])
             suspects.add(weak.column("unique_id_l"), weak.column("unique_id_r"), 0.0,
                          TIER_MODEL, 0)

@@ -19,7 +19,8 @@ from typing import Any
 
 from matching.engine.settings import ORGANISATION_BLOCKING, PERSON_BLOCKING
 
-__all__ = ["candidate_rules", "block_keys", "model_rules", "rule_holds", "text_key"]
+__all__ = ["candidate_rules", "block_keys", "model_rules", "rule_holds", "text_key",
+           "indexed_rules", "rule_key_text", "rule_keys", "index_signature"]
 
 _EQUAL = re.compile(r'l\."?(\w+)"? = r\."?\1"?')
 
@@ -73,3 +74,51 @@ def rule_holds(left: Mapping[str, Any], right: Mapping[str, Any], customer_type:
         if all(left.get(c) is not None and left.get(c) == right.get(c) for c in candidates[i]):
             return True
     return False
+
+
+def indexed_rules(customer_type: str, rules: Iterable[Sequence[str]]
+                  ) -> tuple[tuple[str, ...], ...]:
+    """Of ``rules`` (the columns of a type's weak rules), those no candidate rule
+    covers: a rule is covered when some candidate rule's columns are all among its
+    own (every pair the rule makes then shares that candidate's key, which finds
+    them). An uncovered rule gets keys of its own (:func:`rule_keys`), so that the
+    real-time API finds its records by an indexed look-up as the batch does (e.g.
+    ``legal_rep`` + ``core_prefix``: no candidate rule holds only those)."""
+    candidates = candidate_rules(customer_type)
+    out = []
+    for cols in rules:
+        cols = tuple(cols)
+        if not any(set(c) <= set(cols) for c in candidates) and cols not in out:
+            out.append(cols)
+    return tuple(out)
+
+
+def rule_key_text(customer_type: str, columns: Sequence[str]) -> str:
+    """The prefix of a rule key's text: named by the columns, not by a position in
+    the configuration, so that a changed configuration never gives an old key
+    another meaning."""
+    return f"{customer_type}w:{','.join(columns)}"
+
+
+def rule_keys(features: Mapping[str, Any], customer_type: str,
+              rules: Iterable[Sequence[str]]) -> list[int]:
+    """The keys of ``features`` for ``rules`` (columns of :func:`indexed_rules`)
+    whose columns it all holds."""
+    keys = []
+    for cols in rules:
+        values = [features.get(c) for c in cols]
+        if all(v is not None for v in values):
+            keys.append(text_key(rule_key_text(customer_type, cols) + "\x1f"
+                                 + "\x1f".join(str(v) for v in values)))
+    return keys
+
+
+def index_signature(rules: Mapping[str, Iterable[Sequence[str]]]) -> int:
+    """What the store's keys were built for (the candidate rules and the indexed
+    rules of each type), as one number: a store whose index was built for other
+    rules is re-indexed whole by the next batch."""
+    parts = []
+    for ctype in sorted(rules):
+        parts.append(ctype + repr(candidate_rules(ctype)) + repr(tuple(
+            tuple(r) for r in rules[ctype])))
+    return text_key("|".join(parts))
