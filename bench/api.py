@@ -96,7 +96,9 @@ def _pg_exists(name: str) -> bool:
 
 def pg_backend_cpu(url: str) -> dict[int, float]:
     """CPU seconds of each PostgreSQL backend serving the database of ``url`` (the
-    server's processes on this machine; empty for SQLite)."""
+    server's processes on this machine; empty for SQLite), and under -1 the CPU of
+    the server's ended backends (the postmaster's reaped children: those of other
+    databases and ended autovacuum workers too, a small overcount)."""
     if not url.startswith("postgresql"):
         return {}
     from sqlalchemy import create_engine, text
@@ -110,10 +112,17 @@ def pg_backend_cpu(url: str) -> dict[int, float]:
     out = {}
     for pid in pids:
         try:
-            t = psutil.Process(pid).cpu_times()
+            proc = psutil.Process(pid)
+            t = proc.cpu_times()
             out[pid] = t.user + t.system
+            parent = proc.parent()
         except psutil.Error:
-            pass
+            continue
+        if parent is not None and -1 not in out:
+            # backends that ended (a pool's overflow connections, closed when given
+            # back) count in the postmaster's reaped children's CPU, under key -1
+            c = parent.cpu_times()
+            out[-1] = c.children_user + c.children_system
     return out
 
 
