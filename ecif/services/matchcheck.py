@@ -29,6 +29,7 @@ import pyarrow as pa
 from sqlalchemy import Connection, bindparam, select, text
 
 from ecif import rowsql
+from ecif.services.realtime_index import weak_index_rules
 from matching.config import CodeMaps
 from matching.engine.cluster import RefusedReason, cluster_records
 from matching.engine.config import EngineConfig, TypeConfig
@@ -44,7 +45,6 @@ from matching.engine.run import (
 from matching.realtime.blocking import (
     block_keys,
     candidate_rules,
-    indexed_rules,
     model_rules,
     rule_holds,
     rule_keys,
@@ -143,9 +143,7 @@ class Matcher:
         self.config = config
         self.codes = codes
         #: per type, the weak rules with keys of their own in the index
-        self.weak_index = {ctype: indexed_rules(ctype, [r.equal for r in
-                                                        config.for_type(ctype).weak_rules])
-                           for ctype in ("P", "G")}
+        self.weak_index = weak_index_rules(config)
         self._lock = threading.Lock()
         self._models: dict[str, _Loaded] = {}
         self._totals: dict[tuple[str, str], int] = {}
