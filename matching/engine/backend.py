@@ -19,11 +19,11 @@ import pyarrow as pa
 from splink import DuckDBAPI
 from splink.internals.splink_dataframe import SplinkDataFrame
 
-__all__ = ["Backend", "DuckDBBackend", "default_memory_limit", "memory_mapped"]
+__all__ = ["Backend", "DuckDBBackend", "default_memory_limit", "memory_mapped", "RESULT_BATCH_ROWS"]
 
 log = logging.getLogger(__name__)
 
-_BATCH_ROWS = 100_000  # rows of a result streamed at a time
+RESULT_BATCH_ROWS = 100_000  # rows of a result streamed at a time
 #: DuckDB's share of the memory available when it starts: the rest of the match (the
 #: records, the edges as arrays, clustering) stays in this process outside DuckDB's
 #: limit, about 1 KB per record (docs/spark.md, "Memory of the DuckDB match")
@@ -133,7 +133,7 @@ class DuckDBBackend:
         with all their columns are ~6 GB). The file is unlinked at once; the mapping
         keeps it until the table is freed."""
         reader = self.con.sql(f"SELECT * FROM {frame.physical_name}").to_arrow_reader(
-            _BATCH_ROWS)
+            RESULT_BATCH_ROWS)
         table = memory_mapped(reader.schema, reader, self._temp_directory)
         if frame.created_by_splink:  # never a caller's own table
             frame.drop_table_from_database_and_remove_from_cache()

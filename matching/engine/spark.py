@@ -31,7 +31,7 @@ import pyarrow as pa
 import sqlglot
 from splink.internals.splink_dataframe import SplinkDataFrame
 
-from matching.engine.backend import memory_mapped
+from matching.engine.backend import RESULT_BATCH_ROWS, memory_mapped
 from matching.exceptions import ConfigError
 
 __all__ = ["SparkBackend", "SparkSettings", "check_java", "check_pyspark", "spark_session",
@@ -40,7 +40,6 @@ __all__ = ["SparkBackend", "SparkSettings", "check_java", "check_pyspark", "spar
 log = logging.getLogger(__name__)
 
 DEFAULT_MASTER = "local[2]"
-_BATCH_ROWS = 100_000  # rows of a result read from Parquet at a time
 _INSTALL_JAVA = ("install a Java runtime, 17 or later (Debian/Ubuntu: apt-get install "
                  "openjdk-17-jre-headless), or set JAVA_HOME to one")
 
@@ -231,7 +230,7 @@ class SparkBackend:
             # Spark's _SUCCESS and .crc files: skipped by the default ignore_prefixes
             dataset = pads.dataset(path, filesystem=filesystem, format="parquet")
             table = memory_mapped(dataset.schema,
-                                  dataset.to_batches(batch_size=_BATCH_ROWS))
+                                  dataset.to_batches(batch_size=RESULT_BATCH_ROWS))
         finally:
             filesystem.delete_dir(path)
         if frame.created_by_splink:  # never a caller's own table
