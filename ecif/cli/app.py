@@ -3,6 +3,7 @@ then the app on the demo store."""
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime
 from typing import Any
 
@@ -45,6 +46,8 @@ def _serve(database_url: str, host: str, port: int, threads: int, *, server: str
     from ecif.serving import serve_gunicorn, serve_waitress, warm_up
     from review_app import create_app
 
+    # the API's call log (key id, route, status, latency, decision) is on whatever -v says
+    logging.getLogger("ecif.api").setLevel(logging.INFO)
     app = create_app({"ECIF_DATABASE_URL": database_url})
     warm_up(app)
     if server == "gunicorn":

@@ -79,6 +79,12 @@ def test_gunicorn_workers_answer_and_revocation_holds_at_once(tmp_path: Path) ->
     finally:
         proc.terminate()
         proc.wait(timeout=20)
+        log = proc.stderr.read().decode() if proc.stderr else ""
         if proc.stderr:
             proc.stderr.close()
         engine.dispose()
+    # every call is in the call log (without -v), with its status, and no field of the body
+    calls = [line for line in log.splitlines() if "ecif.api: api key=" in line]
+    assert sum("status=200" in line for line in calls) == 20, log
+    assert sum("status=401" in line for line in calls) == 20, log
+    assert "张三" not in log and "1980-01-01" not in log
