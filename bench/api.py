@@ -40,6 +40,7 @@ import argparse
 import json
 import logging
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -236,7 +237,7 @@ def _peer(engine: Any, rows: list[dict[str, str]], n: int) -> str:
 class _Server:
     """``ecif serve`` in a child process; CPU and memory of all its processes."""
 
-    def __init__(self, url: str, args: argparse.Namespace) -> None:
+    def __init__(self, url: str, args: argparse.Namespace, log: Path) -> None:
         env = dict(os.environ, ECIF_DATABASE_URL=url)
         cmd = [sys.executable, "-m", "ecif.cli", "serve", "--port", str(args.port),
                "--server", args.server]
@@ -244,8 +245,9 @@ class _Server:
             cmd += ["--workers", str(args.workers)]
         cmd += ["--threads", str(args.threads)]
         logging.getLogger().info("serving: %s", " ".join(cmd))
-        self.proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL,
-                                     stderr=subprocess.DEVNULL)
+        self.log = log
+        with log.open("wb") as err:  # the call log: each call's latency inside the app
+            self.proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=err)
         self.url = url
         self.port = args.port
         self.peak_rss = 0
@@ -274,14 +276,18 @@ class _Server:
         return [me, *me.children(recursive=True)]
 
     def cpu(self) -> float:
-        total = 0.0
+        return sum(self.cpu_by_process().values())
+
+    def cpu_by_process(self) -> dict[int, float]:
+        """CPU seconds of each of the server's processes (master and workers)."""
+        out = {}
         for p in self.processes():
             try:
                 t = p.cpu_times()
-                total += t.user + t.system
+                out[p.pid] = t.user + t.system
             except psutil.Error:
                 pass
-        return total
+        return out
 
     def memory(self) -> str:
         parts = []
@@ -337,9 +343,14 @@ def _wrk(server: _Server, key: str, bodies: Path, seconds: float, connections: i
 
 def _phase(kind: str, label: str, server: _Server, key: str, bodies: Path, seconds: float,
            connections: int, share: float, work: Path, rate: float = 0.0) -> None:
-    load0, cpu0, pg0 = _load(), server.cpu(), pg_backend_cpu(server.url)
+    load0, pg0 = _load(), pg_backend_cpu(server.url)
+    logged = server.log.stat().st_size
+    by0 = server.cpu_by_process()
     got = _wrk(server, key, bodies, seconds, connections, share, work, rate)
-    cpu = server.cpu() - cpu0
+    by1 = server.cpu_by_process()
+    spent = sorted((v - by0.get(p, 0.0) for p, v in by1.items()), reverse=True)
+    cpu = sum(spent)
+    shares = " / ".join(f"{x / float(got['seconds']):.0%}" for x in spent)
     n = int(got["requests"])
     pg = ""
     if server.url.startswith("postgresql"):
@@ -351,8 +362,10 @@ def _phase(kind: str, label: str, server: _Server, key: str, bodies: Path, secon
     print(f"  {kind}, {label}: {n:,} requests in {got['seconds']:.0f}s = "
           f"{n / got['seconds']:,.0f}/s; errors {errors} {bad or ''}"
           f"{' socket ' + str(got['socket_errors']) if got['socket_errors'] else ''}; "
-          f"server CPU {cpu / max(n, 1) * 1000:.2f} ms per request{pg}; load average "
+          f"server CPU {cpu / max(n, 1) * 1000:.2f} ms per request{pg} (per process "
+          f"{shares} of a core); load average "
           f"{load0} -> {_load()}; server memory now {server.memory()}", flush=True)
+    inside = _app_latency(server.log, logged)
     for call, values in sorted(got["latency_ms"].items()):
         if not values:
             continue
@@ -362,6 +375,28 @@ def _phase(kind: str, label: str, server: _Server, key: str, bodies: Path, secon
         print(f"    {call}: {len(ms):,} calls ({len(ms) / got['seconds']:,.0f}/s), "
               f"p50 {np.percentile(ms, 50):.1f} ms, p99 {np.percentile(ms, 99):.1f} ms, "
               f"max {ms.max():.0f} ms; {decisions}", flush=True)
+        app = np.asarray(inside.get(call, []), dtype=float)
+        if len(app):
+            print(f"      inside the app (call log): p50 {np.percentile(app, 50):.1f} ms, "
+                  f"p99 {np.percentile(app, 99):.1f} ms, max {app.max():.0f} ms", flush=True)
+
+
+_CALL = re.compile(r"api key=\S+ POST (/api/v1/\S+) status=\d+ ms=([\d.]+)")
+
+
+def _app_latency(log: Path, offset: int) -> dict[str, list[float]]:
+    """Each call's latency inside the app (from its request hook to its response), from
+    the server's call log after ``offset``: the rest of a client's latency is the
+    server's queueing and HTTP handling, and the client's."""
+    out: dict[str, list[float]] = {"match": [], "register": []}
+    with log.open("rb") as f:
+        f.seek(offset)
+        for line in f.read().decode("utf-8", "replace").splitlines():
+            m = _CALL.search(line)
+            if m:
+                out["match" if m.group(1).endswith("match-check") else "register"].append(
+                    float(m.group(2)))
+    return out
 
 
 def _bench(kind: str, store: Path, held: list[dict[str, str]], args: argparse.Namespace,
@@ -380,7 +415,7 @@ def _bench(kind: str, store: Path, held: list[dict[str, str]], args: argparse.Na
     engine.dispose()
     bodies = work / "bodies.jsonl"
     _bodies(held, bodies)
-    server = _Server(url, args)
+    server = _Server(url, args, work / f"server-{kind}.log")
     try:
         print(f"  {kind}: server {args.server}"
               f"{f' {args.workers} workers' if args.server == 'gunicorn' else ''} x "
