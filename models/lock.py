@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import fcntl
 import os
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
@@ -149,28 +150,48 @@ def _sqlite_shared(engine: Engine, what: str) -> Iterator[None]:
 @contextmanager
 def sqlite_writer_turn(engine: Engine, what: str, wait: float = 30.0) -> Iterator[None]:
     """SQLite: the store's writers take turns on an exclusive ``flock`` of
-    ``<db>.writer`` before ``BEGIN IMMEDIATE``, polled every millisecond or two.
+    ``<db>.writer`` before ``BEGIN IMMEDIATE``, polled every millisecond.
     Left to SQLite, a writer that finds the store locked sleeps in its busy handler
     in steps of up to 100 ms, whatever the other writer's transaction takes: under
-    several worker processes that, not the work, made the slowest registrations."""
+    several worker processes that, not the work, made the slowest registrations.
+    Within one process the writers first queue on a lock of the process (a waiting
+    thread sleeps until its turn), so at most one thread per process polls the
+    ``flock``: a worker's other threads (match-checks) do not share the
+    interpreter with several pollers waking every millisecond."""
     path = _lock_path(engine)
     if path is None:
         yield
         return
-    fd = os.open(path.with_suffix(".writer"), os.O_RDWR | os.O_CREAT, 0o644)
+    deadline = time.monotonic() + wait
+    turn = _process_turn(path)
+    if not turn.acquire(timeout=wait):
+        raise _busy(what, "another writer")
     try:
-        deadline = time.monotonic() + wait
-        while True:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if time.monotonic() >= deadline:
-                    raise _busy(what, "another writer") from None
-                time.sleep(0.001)
-        yield
+        fd = os.open(path.with_suffix(".writer"), os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            while True:
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    if time.monotonic() >= deadline:
+                        raise _busy(what, "another writer") from None
+                    time.sleep(0.001)
+            yield
+        finally:
+            os.close(fd)
     finally:
-        os.close(fd)
+        turn.release()
+
+
+_TURNS: dict[str, threading.Lock] = {}
+_TURNS_GUARD = threading.Lock()
+
+
+def _process_turn(path: Path) -> threading.Lock:
+    """This process's writers' lock for the store at ``path``."""
+    with _TURNS_GUARD:
+        return _TURNS.setdefault(str(path), threading.Lock())
 
 
 def _pg_lock(engine: Engine, job: str) -> Iterator[None]:
