@@ -61,23 +61,29 @@ def _ping_when_idle(engine: Engine, seconds: float) -> None:
             raise exc.DisconnectionError() from err
 
 
-def make_engine(url: str, *, ping_idle_seconds: float | None = None) -> Engine:
+def make_engine(url: str, *, ping_idle_seconds: float | None = None,
+                pool_size: int | None = None) -> Engine:
     """An engine for ``url``; an SQLite file's folder is created. PostgreSQL: each
     connection is checked before use (``pool_pre_ping``), or with
     ``ping_idle_seconds`` only one idle that long (the web app: one round trip less
-    per request)."""
+    per request). ``pool_size``: connections the pool keeps (SQLAlchemy's default,
+    5, otherwise): a server with more threads than that opened and closed a
+    connection (a new PostgreSQL backend, an empty SQLite page cache, statements
+    prepared again) for most requests beyond it."""
     parsed = make_url(url)
+    sized: dict[str, Any] = {"pool_size": pool_size} if pool_size else {}
     if parsed.get_backend_name() == "sqlite":
         uri = str(parsed.query.get("uri", "")).lower() == "true"
-        if parsed.database and parsed.database != ":memory:" and not uri:
+        file = bool(parsed.database) and parsed.database != ":memory:" and not uri
+        if file and parsed.database:
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url)
+        engine = create_engine(url, **(sized if file else {}))
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
     if parsed.get_backend_name() == "postgresql":
         if ping_idle_seconds is None:
-            return create_engine(url, pool_pre_ping=True)
-        engine = create_engine(url)
+            return create_engine(url, pool_pre_ping=True, **sized)
+        engine = create_engine(url, **sized)
         _ping_when_idle(engine, ping_idle_seconds)
         return engine
     raise StoreError(f"database URL {parsed.render_as_string()!r}: expected sqlite:/// or "

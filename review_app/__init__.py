@@ -27,7 +27,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     Settings: ``ECIF_DATABASE_URL`` and ``ECIF_CONFIG_DIR`` (as the CLI),
     ``ECIF_SECRET_KEY`` (the session key; a random one per start when unset, so
-    sessions end with the process), ``ECIF_COOKIE_SECURE=1`` behind TLS."""
+    sessions end with the process), ``ECIF_COOKIE_SECURE=1`` behind TLS,
+    ``ECIF_POOL_SIZE`` (store connections kept per process: ``ecif serve`` sets
+    two per thread, as a registration holds its read and its write connection)."""
     app = Flask(__name__)
     settings = load_settings()
     app.config.from_mapping(

@@ -16,7 +16,8 @@ _KEY = "ecif_engine"
 
 
 def init_app(app: Flask) -> None:
-    app.extensions[_KEY] = make_engine(app.config["ECIF_DATABASE_URL"], ping_idle_seconds=10)
+    app.extensions[_KEY] = make_engine(app.config["ECIF_DATABASE_URL"], ping_idle_seconds=10,
+                                       pool_size=app.config.get("ECIF_POOL_SIZE"))
     app.teardown_appcontext(_close)
 
 

@@ -48,7 +48,9 @@ def _serve(database_url: str, host: str, port: int, threads: int, *, server: str
 
     # the API's call log (key id, route, status, latency, decision) is on whatever -v says
     logging.getLogger("ecif.api").setLevel(logging.INFO)
-    app = create_app({"ECIF_DATABASE_URL": database_url})
+    per_process = gunicorn_threads if server == "gunicorn" else threads
+    # a request can hold two connections at once (its read and a write transaction)
+    app = create_app({"ECIF_DATABASE_URL": database_url, "ECIF_POOL_SIZE": 2 * per_process})
     warm_up(app)
     if server == "gunicorn":
         click.echo(f"ECIF serving on http://{host}:{port}/ (gunicorn, {workers} workers x "

@@ -151,3 +151,52 @@ def test_update_moves_an_identity_change_and_batch_keeps_numbers(
     batch(api.engine, sample_models)
     after = {k: _customers_of(api, k) for k in before}
     assert after == before
+
+
+def test_pool_keeps_every_thread_s_connections(api: ApiStore, key: str) -> None:
+    """A server of 4 threads, each request holding up to two connections (its read
+    connection and a registration's write transaction): with ``ECIF_POOL_SIZE`` 8
+    (what ``ecif serve`` sets for 4 threads) no connection is opened beyond the 8,
+    however many requests; a pool of SQLAlchemy's default 5 opened and closed one
+    for most requests beyond it."""
+    from sqlalchemy import event
+
+    from review_app import create_app
+
+    url = api.engine.url.render_as_string(hide_password=False)
+    app = create_app({"ECIF_DATABASE_URL": url, "TESTING": True,
+                      "ECIF_CONFIG_DIR": str(DEFAULT_CONFIG_DIR), "ECIF_POOL_SIZE": 8})
+    engine = app.extensions["ecif_engine"]
+    opened: list[int] = []
+    event.listen(engine, "connect", lambda *_: opened.append(1))
+    start = threading.Barrier(4)
+    statuses: list[int] = []
+
+    def one(t: int) -> None:
+        client = app.test_client()
+        start.wait()
+        for i in range(12):
+            body = _person(f"POOL{t}-{i}", name=f"欧阳{'一二三四'[t]}{'甲乙丙丁戊己庚辛壬癸子丑'[i]}",
+                           mobile=f"1390000{t}{i:03d}")
+            del body["id_type"], body["id_number"]
+            got = client.post(CUSTOMERS, json=body, headers={"X-API-Key": key})
+            statuses.append(got.status_code)
+            probe = {k: v for k, v in body.items()
+                     if k not in ("source_customer_id", "updated_at")}
+            check = client.post("/api/v1/match-check", json=probe, headers={"X-API-Key": key})
+            statuses.append(check.status_code)
+
+    threads = [threading.Thread(target=one, args=(t,)) for t in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(statuses) == 96 and set(statuses) <= {200, 201}, statuses
+    assert 1 <= len(opened) <= 8
+    # all 8 at once, given back, then 8 again: the same 8 connections
+    for _ in range(2):
+        held = [engine.connect() for _ in range(8)]
+        for conn in held:
+            conn.close()
+    engine.dispose()
+    assert len(opened) <= 8

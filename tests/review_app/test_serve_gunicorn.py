@@ -12,6 +12,9 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
+
+import pytest
 
 from ecif.services.apikeys import create_key, revoke_key
 from ecif.services.base import Actor, unit_of_work
@@ -88,3 +91,27 @@ def test_gunicorn_workers_answer_and_revocation_holds_at_once(tmp_path: Path) ->
     assert sum("status=200" in line for line in calls) == 20, log
     assert sum("status=401" in line for line in calls) == 20, log
     assert "张三" not in log and "1980-01-01" not in log
+
+
+def test_serve_keeps_two_connections_per_thread(tmp_path: Path,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    """``ecif serve`` sizes each process's pool for its threads (a request can hold its
+    read connection and a write transaction): gunicorn per worker, waitress per process."""
+    import ecif.serving as serving
+    from ecif.cli.app import _serve
+
+    url = f"sqlite:///{tmp_path / 'pool.db'}"
+    engine = make_engine(url)
+    init_db(engine)
+    engine.dispose()
+    kept: dict[str, int] = {}
+
+    def pool_of(name: str) -> Any:
+        return lambda app, *_args, **_kw: kept.__setitem__(
+            name, app.extensions["ecif_engine"].pool.size())
+
+    monkeypatch.setattr(serving, "serve_gunicorn", pool_of("gunicorn"))
+    monkeypatch.setattr(serving, "serve_waitress", pool_of("waitress"))
+    _serve(url, "127.0.0.1", 0, 6, server="gunicorn", workers=2, gunicorn_threads=4)
+    _serve(url, "127.0.0.1", 0, 6, server="waitress")
+    assert kept == {"gunicorn": 8, "waitress": 12}
