@@ -7,7 +7,8 @@
 -- With one connection per thread, each thread's request() and response() alternate,
 -- so the time between them is that request's latency (CLOCK_MONOTONIC via the FFI).
 -- WRK_RATE > 0 paces the load (open loop): each connection sends at a fixed rate
--- (WRK_RATE / threads per second) on a schedule, and a request's latency counts from
+-- (WRK_RATE / threads per second) on a schedule that starts at its first request
+-- (the connections staggered over one period), and a request's latency counts from
 -- the time it was due, so a server falling behind shows as latency (no coordinated
 -- omission, as in wrk2). WRK_RATE = 0: each connection sends as soon as it has its
 -- answer (closed loop: the server's capacity).
@@ -35,6 +36,7 @@ end
 
 function init(args)
   local n = tonumber(os.getenv("WRK_THREADS") or "1")
+  nthreads_all = n
   share = tonumber(os.getenv("WRK_SHARE") or "0")
   key = os.getenv("WRK_KEY")
   checks, regs = {}, {}
@@ -49,8 +51,8 @@ function init(args)
   rate = tonumber(os.getenv("WRK_RATE") or "0")
   if rate > 0 then
     period = n * 1000 / rate
-    due = now_ms() + period * (tid - 1) / n  -- connections staggered over one period
   end
+  due = nil  -- set by the first request: reading the bodies above takes each thread a while
   next_reg = 1
   lat_match, lat_register = {}, {}
   statuses, decisions = {}, {}
@@ -58,7 +60,7 @@ function init(args)
 end
 
 function delay()
-  if rate > 0 then
+  if rate > 0 and due ~= nil then
     return math.max(0, math.floor(due - now_ms()))
   end
   return 0
@@ -75,7 +77,12 @@ function request()
     body = checks[math.random(#checks)]
     path = "/api/v1/match-check"
   end
-  if rate > 0 then
+  if rate > 0 and due == nil then
+    -- the connection's first request goes at once; its schedule starts there,
+    -- staggered over one period so that the connections do not send together
+    started = now_ms()
+    due = started + period + period * (tid - 1) / nthreads_all
+  elseif rate > 0 then
     started = due  -- from when it was due, even if sent late
     due = due + period
   else
