@@ -12,7 +12,8 @@
 -- the time it was due, so a server falling behind shows as latency (no coordinated
 -- omission, as in wrk2). WRK_RATE = 0: each connection sends as soon as it has its
 -- answer (closed loop: the server's capacity).
--- Each applicant is registered at most once: thread i registers rows i, i+n, ...
+-- Each applicant is registered at most once: thread i holds rows i, i+n, ... and
+-- match-checks and registers only those.
 
 local ffi = require("ffi")
 ffi.cdef [[
@@ -41,10 +42,14 @@ function init(args)
   key = os.getenv("WRK_KEY")
   checks, regs = {}, {}
   local i = 0
+  -- each thread keeps its own share of the applicants (wrk sets the threads up one
+  -- after another, and their connections start as soon as each is set up)
   for line in io.lines(os.getenv("WRK_BODIES")) do
-    local m, r = line:match("^(.-)\t(.*)$")
-    table.insert(checks, m)
-    if i % n == tid - 1 then table.insert(regs, r) end
+    if i % n == tid - 1 then
+      local m, r = line:match("^(.-)\t(.*)$")
+      table.insert(checks, m)
+      table.insert(regs, r)
+    end
     i = i + 1
   end
   math.randomseed(tid * 7919)
