@@ -47,6 +47,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -125,6 +126,33 @@ def pg_backend_cpu(url: str) -> dict[int, float]:
             c = parent.cpu_times()
             out[-1] = c.children_user + c.children_system
     return out
+
+
+def _admin(sql: str) -> list[Any]:
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(PG_SERVER, isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as conn:
+            got = conn.execute(text(sql))
+            return list(got) if got.returns_rows else []
+    finally:
+        engine.dispose()
+
+
+def scratch_copy(kind: str, args: argparse.Namespace, work: Path, suffix: str
+                 ) -> tuple[str, Callable[[], object]]:
+    """A copy of the bench store, so that every run starts from the same store (a run
+    registers applicants); (its URL, how to drop it). SQLite: a copy of the file in
+    ``work``; PostgreSQL: ``CREATE DATABASE <name>_<suffix> TEMPLATE <name>``."""
+    if kind == "sqlite":
+        target = work / f"scratch-{suffix}.db"
+        shutil.copyfile(args.store / "api.db", target)
+        return f"sqlite:///{target}", lambda: target.unlink(missing_ok=True)
+    name = f"{args.pg_database}_{suffix}"
+    _admin(f'DROP DATABASE IF EXISTS "{name}"')
+    _admin(f'CREATE DATABASE "{name}" TEMPLATE "{args.pg_database}"')
+    return _pg_url(name), lambda: _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def _probe(row: dict[str, str]) -> dict[str, str]:
@@ -350,6 +378,8 @@ def _phase(kind: str, label: str, server: _Server, key: str, bodies: Path, secon
     by1 = server.cpu_by_process()
     spent = sorted((v - by0.get(p, 0.0) for p, v in by1.items()), reverse=True)
     cpu = sum(spent)
+    short = (f"{got['registrations_short']} registrations sent as match-checks (the "
+             "applicants used up); " if got.get("registrations_short") else "")
     shares = " / ".join(f"{x / float(got['seconds']):.0%}" for x in spent)
     n = int(got["requests"])
     pg = ""
@@ -362,6 +392,7 @@ def _phase(kind: str, label: str, server: _Server, key: str, bodies: Path, secon
     print(f"  {kind}, {label}: {n:,} requests in {got['seconds']:.0f}s = "
           f"{n / got['seconds']:,.0f}/s; errors {errors} {bad or ''}"
           f"{' socket ' + str(got['socket_errors']) if got['socket_errors'] else ''}; "
+          f"{short}"
           f"server CPU {cpu / max(n, 1) * 1000:.2f} ms per request{pg} (per process "
           f"{shares} of a core); load average "
           f"{load0} -> {_load()}; server memory now {server.memory()}", flush=True)
@@ -410,11 +441,33 @@ def _bench(kind: str, store: Path, held: list[dict[str, str]], args: argparse.Na
     key = _build(url, store, args.store / f"key-{kind}")
     if args.build_only:
         return
+    drop = None
+    if args.fresh_copy:
+        url, drop = scratch_copy(kind, args, work, "run")
+        print(f"  {kind}: serving a fresh copy of the store ({url.rsplit('/', 1)[-1]})",
+              flush=True)
+    try:
+        _run(kind, url, key, held, args, work)
+    finally:
+        if drop is not None:
+            drop()
+
+
+def _run(kind: str, url: str, key: str, held: list[dict[str, str]],
+         args: argparse.Namespace, work: Path) -> None:
     engine = make_engine(url)
     print("  " + _peer(engine, held, args.peer), flush=True)
     engine.dispose()
     bodies = work / "bodies.jsonl"
     _bodies(held, bodies)
+    # the two mixes register disjoint applicants (a thread registers its share of its
+    # file's rows in order): the capacity mix the first third, the paced mix the rest,
+    # so that no registration of the paced mix is an earlier one again (the idempotent
+    # path, a fraction of the cost)
+    third = len(held) // 3
+    early, late = work / "bodies-capacity.jsonl", work / "bodies-paced.jsonl"
+    _bodies(held[:third], early)
+    _bodies(held[third:], late)
     server = _Server(url, args, work / f"server-{kind}.log")
     try:
         print(f"  {kind}: server {args.server}"
@@ -426,11 +479,11 @@ def _bench(kind: str, store: Path, held: list[dict[str, str]], args: argparse.Na
                args.short_seconds, 1, 0.0, work)
         mix = f"mix with {args.register_share:.0%} registrations"
         _phase(kind, f"{mix}, capacity: {args.connections} connections, each sending as "
-               "soon as it has its answer", server, key, bodies, args.capacity_seconds,
+               "soon as it has its answer", server, key, early, args.capacity_seconds,
                args.connections, args.register_share, work)
         _phase(kind, f"{mix}, sustained: paced at {args.rate:.0f} requests/s over "
                f"{args.paced_connections} connections, latency from when each was due",
-               server, key, bodies, args.seconds, args.paced_connections,
+               server, key, late, args.seconds, args.paced_connections,
                args.register_share, work, rate=args.rate)
         print(f"  {kind}: server peak memory {server.peak_rss / 2**20:,.0f} MiB RSS summed "
               f"over its processes, {server.peak_pss / 2**20:,.0f} MiB PSS (shared pages "
@@ -448,6 +501,9 @@ def main() -> None:
                     help="build the stores here once and reuse them (default: a temp dir)")
     ap.add_argument("--pg-database", default="ecif_bench_api")
     ap.add_argument("--build-only", action="store_true")
+    ap.add_argument("--fresh-copy", action="store_true",
+                    help="serve a copy of each store, dropped after (runs register applicants: "
+                    "with it every run starts from the same store)")
     ap.add_argument("--seconds", type=float, default=60, help="the sustained, paced mix")
     ap.add_argument("--rate", type=float, default=300, help="requests/s of the paced mix")
     ap.add_argument("--paced-connections", type=int, default=16)

@@ -40,7 +40,6 @@ import shutil
 import sys
 import tempfile
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -48,37 +47,11 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bench._common import machine  # noqa: E402
-from bench.api import _data, _pg_url, _probe, pg_backend_cpu  # noqa: E402
-
-PG_ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+from bench.api import _data, _probe, pg_backend_cpu, scratch_copy  # noqa: E402
 
 
 def _load() -> str:
     return "/".join(f"{x:.1f}" for x in os.getloadavg())
-
-
-def _admin(sql: str) -> list[Any]:
-    from sqlalchemy import create_engine, text
-
-    engine = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
-    try:
-        with engine.connect() as conn:
-            got = conn.execute(text(sql))
-            return list(got) if got.returns_rows else []
-    finally:
-        engine.dispose()
-
-
-def _scratch(kind: str, args: argparse.Namespace, work: Path) -> tuple[str, Callable[[], None]]:
-    """A copy of the bench store; (its URL, how to drop it)."""
-    if kind == "sqlite":
-        target = work / "scratch.db"
-        shutil.copyfile(args.store / "api.db", target)
-        return f"sqlite:///{target}", lambda: target.unlink(missing_ok=True)
-    name = f"{args.pg_database}_cpu"
-    _admin(f'DROP DATABASE IF EXISTS "{name}"')
-    _admin(f'CREATE DATABASE "{name}" TEMPLATE "{args.pg_database}"')
-    return _pg_url(name), lambda: _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 class _Wsgi:
@@ -172,7 +145,7 @@ def _bench(kind: str, held: list[dict[str, str]], args: argparse.Namespace, work
     from review_app.db import get_engine
 
     key = (args.store / f"key-{kind}").read_text().strip()
-    url, drop = _scratch(kind, args, work)
+    url, drop = scratch_copy(kind, args, work, "cpu")
     try:
         app = create_app({"ECIF_DATABASE_URL": url})
         wsgi = _Wsgi(app, key)

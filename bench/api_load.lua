@@ -59,6 +59,7 @@ function init(args)
   end
   due = nil  -- set by the first request: reading the bodies above takes each thread a while
   next_reg = 1
+  short = 0
   lat_match, lat_register = {}, {}
   statuses, decisions = {}, {}
   headers = {["Content-Type"] = "application/json", ["X-API-Key"] = key}
@@ -72,7 +73,11 @@ function delay()
 end
 
 function request()
-  if share > 0 and math.random() < share and next_reg <= #regs then
+  local wants = share > 0 and math.random() < share
+  if wants and next_reg > #regs then
+    short = short + 1  -- a registration due, but this thread's applicants are used up
+  end
+  if wants and next_reg <= #regs then
     kind = "register"
     body = regs[next_reg]
     next_reg = next_reg + 1
@@ -124,9 +129,11 @@ function done(summary, latency, requests)
     for _, v in ipairs(t:get("lat_register")) do table.insert(all.register, v) end
     merge_counts(st, t:get("statuses"))
     merge_counts(de, t:get("decisions"))
+    short_all = (short_all or 0) + t:get("short")
   end
   local out = io.open(os.getenv("WRK_OUT"), "w")
   out:write('{"seconds": ', summary.duration / 1e6, ', "requests": ', summary.requests,
+            ', "registrations_short": ', short_all or 0,
             ', "socket_errors": ', summary.errors.connect + summary.errors.read
               + summary.errors.write + summary.errors.timeout,
             ', "non_2xx_3xx": ', summary.errors.status, ', "latency_ms": {')
