@@ -21,7 +21,7 @@ def changes_stage(ctx: BatchContext) -> dict[str, Any]:
     fault_point(BatchStage.CHANGES, "start")
     with ctx.engine.begin() as conn:
         n = write_feed_for_events(conn, MergeEvent.run_id == ctx.run_id)
-        pruned = prune_pairs(conn)
+        pruned = prune_pairs(conn, ctx.run_id)
         # the plan has served (merge events keep membership before and after)
         for model in (PlannedLink, PlannedTask):
             conn.execute(delete(model).where(model.run_id == ctx.run_id))

@@ -41,3 +41,29 @@ def test_pairs_of_an_open_task_are_kept(orgs: Engine) -> None:
         _pair(conn, 9, "CORE:G1", "UW:G2", PairDecision.SUSPECT)  # both in the open task
         assert prune_pairs(conn) == 0
     assert query(orgs, "SELECT count(*) AS n FROM match_pair")["n"].iloc[0] == before + 1
+
+
+def test_a_run_prunes_the_older_rows_of_the_pairs_it_wrote(people: Engine) -> None:
+    """The batch's prune (``run_id``) looks for older rows behind its own pairs only:
+    a pair scored again by this run, one written twice by it (a rule pair also
+    scored) keep their newest row; a pair this run did not write is not looked at
+    (every earlier run pruned its own)."""
+    with unit_of_work(people) as conn:
+        conn.execute(text("DELETE FROM match_pair"))
+        _pair(conn, 1, "CLAIM:K1", "CORE:C1", PairDecision.AUTO)   # scored again in 3: pruned
+        _pair(conn, 2, "CLAIM:K1", "CORE:C1", PairDecision.AUTO)   # scored again in 3: pruned
+        _pair(conn, 2, "CORE:C1", "UW:U1", PairDecision.AUTO)      # as run 2 left it:
+        _pair(conn, 2, "CORE:C1", "UW:U1", PairDecision.AUTO)      # not looked at
+        _pair(conn, 3, "CLAIM:K1", "CORE:C1", PairDecision.RULE)   # run 3 wrote it twice:
+        _pair(conn, 3, "CLAIM:K1", "CORE:C1", PairDecision.AUTO)   # the newest stays
+        conn.execute(text("UPDATE link SET customer_no = (SELECT customer_no FROM link l "
+                          "JOIN source_record s ON s.id = l.record_id "
+                          "WHERE s.record_key = 'CLAIM:K1') WHERE record_id IN "
+                          "(SELECT id FROM source_record WHERE record_key IN "
+                          "('CORE:C1', 'UW:U1'))"))  # one customer: nothing is apart
+        assert prune_pairs(conn, 3) == 3
+        kept = [tuple(r) for r in conn.execute(text(
+            "SELECT run_id, right_key, decision FROM match_pair ORDER BY id")).all()]
+        assert kept == [(2, "UW:U1", PairDecision.AUTO), (2, "UW:U1", PairDecision.AUTO),
+                        (3, "CORE:C1", PairDecision.AUTO)]
+        assert prune_pairs(conn) == 1  # the whole table: run 2's twin too
