@@ -245,6 +245,9 @@ class _Comparison:
     name: str
     null_column: str | None
     levels: tuple[Level, ...]
+    #: every column its levels read (Splink's own list from their SQL, and the TF
+    #: column): two candidates equal on these get the same level and weight
+    columns: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -280,7 +283,11 @@ class NativeModel:
         for cc in settings.comparisons:
             null_col: str | None = None
             levels: list[Level] = []
+            columns: set[str] = set()
             for cl in cc.comparison_levels:
+                if not cl._is_else_level:
+                    columns.update(c.unquote().name
+                                   for c in cl._input_columns_used_by_sql_condition)
                 if cl.is_null_level:
                     null_col = _null_column(cl.sql_condition)
                     if null_col is None:
@@ -295,12 +302,14 @@ class NativeModel:
                               float(weight), test)
                 if cl._has_tf_adjustments and cl._tf_adjustment_weight != 0:
                     u = cl._u_probability_corresponding_to_exact_match(cc.comparison_levels)
-                    level = Level(level.gamma, level.label, level.weight, test,
-                                  cl._tf_adjustment_input_column.unquote().name,
+                    tf_column = str(cl._tf_adjustment_input_column.unquote().name)
+                    level = Level(level.gamma, level.label, level.weight, test, tf_column,
                                   float(cl._tf_adjustment_weight), math.log2(u),
                                   float(cl._tf_minimum_u_value))
+                    columns.add(tf_column)
                 levels.append(level)
-            comparisons.append(_Comparison(cc.output_column_name, null_col, tuple(levels)))
+            comparisons.append(_Comparison(cc.output_column_name, null_col, tuple(levels),
+                                           tuple(sorted(columns))))
         self.comparisons: tuple[_Comparison, ...] = tuple(comparisons)
 
     @property
@@ -312,26 +321,58 @@ class NativeModel:
         total = self.prior_weight
         fields = []
         for comp in self.comparisons:
-            col = comp.null_column
-            if col is not None and (left.get(col) is None or right.get(col) is None):
-                fields.append((comp.name, "null", -1, 0.0))
-                continue
-            for level in comp.levels:
-                if level.test is None or level.test(left, right):
-                    break
-            w = level.weight
+            field, w, adj = _compare(comp, left, right, tf)
             total += w
-            if level.tf_column is not None:
-                adj = _tf_adjustment(level, tf, left.get(level.tf_column),
-                                     right.get(level.tf_column))
+            if adj is not None:
                 total += adj
-                w += adj
-            fields.append((comp.name, level.label, level.gamma, w))
+            fields.append(field)
         return Score(total, _probability(total), tuple(fields))
 
     def score_many(self, left: Features, candidates: Sequence[Features],
                    tf: TfLookup) -> list[Score]:
-        return [self.score(left, right, tf) for right in candidates]
+        """:meth:`score` of ``left`` against each candidate, equal to it to the bit: a
+        comparison's outcome depends only on its :attr:`_Comparison.columns`, so it is
+        worked out once per distinct tuple of the candidates' values there (a block
+        of one common name holds hundreds of candidates and few distinct names, dates
+        or genders)."""
+        comps = self.comparisons
+        memos: list[dict[tuple[Any, ...], _Outcome]] = [{} for _ in comps]
+        out = []
+        for right in candidates:
+            total = self.prior_weight
+            fields = []
+            get = right.get
+            for comp, memo in zip(comps, memos, strict=True):
+                key = tuple(map(get, comp.columns))
+                got = memo.get(key)
+                if got is None:
+                    got = memo[key] = _compare(comp, left, right, tf)
+                field, w, adj = got
+                total += w
+                if adj is not None:
+                    total += adj
+                fields.append(field)
+            out.append(Score(total, _probability(total), tuple(fields)))
+        return out
+
+
+#: one comparison's outcome: (field, level weight, TF adjustment or None), where field is
+#: (name, level label, gamma, weight with its TF adjustment) as in :class:`Score`
+_Outcome = tuple[tuple[str, str, int, float], float, float | None]
+
+
+def _compare(comp: _Comparison, left: Features, right: Features, tf: TfLookup) -> _Outcome:
+    col = comp.null_column
+    if col is not None and (left.get(col) is None or right.get(col) is None):
+        return (comp.name, "null", -1, 0.0), 0.0, None
+    for level in comp.levels:
+        if level.test is None or level.test(left, right):
+            break
+    w = level.weight
+    if level.tf_column is None:
+        return (comp.name, level.label, level.gamma, w), w, None
+    adj = _tf_adjustment(level, tf, left.get(level.tf_column), right.get(level.tf_column))
+    return (comp.name, level.label, level.gamma, w + adj), w, adj
 
 
 def _tf_adjustment(level: Level, tf: TfLookup, lv: str | None, rv: str | None) -> float:
