@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -226,8 +226,9 @@ class Matcher:
         probs = np.array([s.match_probability for s in scores])
         auto = (probs >= loaded.auto_merge) & _guard(scores, tcfg) & _gate(features, cands)
         candidates = []
+        strong_rule = _strong_rule(features, tcfg)
         for (feat, no), score, is_auto in zip(cands, scores, auto, strict=True):
-            rule = _strong_rule(features, feat, tcfg)
+            rule = strong_rule(feat)
             tier = 2 if is_auto else (1 if score.match_probability >= loaded.suspect else 0)
             candidates.append(Candidate(no, feat["unique_id"], score, rule, tier, feat))
         outcome = MatchOutcome(Decision.NEW, None, float(probs.max()), [], issues, record,
@@ -267,10 +268,11 @@ class Matcher:
             members = cannot = None
         recs = [r for r in rows if r["hit"] and r["record_key"] != exclude_key]
         branches = self._branches(conn, recs) if ctype == "G" else {}
+        holds = rule_holds(features, ctype, rules)
         out = []
         for r in recs:
             feat = record_features(r, branches.get(r.get("org_code") or "", (None, None)))
-            if rule_holds(features, feat, ctype, rules):
+            if holds(feat):
                 out.append((feat, str(r["customer_no"])))
         return out, _Prefetched(members, cannot)
 
@@ -431,12 +433,23 @@ def _gate(features: Mapping[str, Any], cands: list[tuple[dict[str, Any], str]]) 
     return branch_gate(table)
 
 
-def _strong_rule(left: Mapping[str, Any], right: Mapping[str, Any],
-                 tcfg: TypeConfig) -> str | None:
+def _strong_rule(left: Mapping[str, Any], tcfg: TypeConfig
+                 ) -> Callable[[Mapping[str, Any]], str | None]:
+    """A function of a candidate ``right``: the first strong rule whose columns are
+    equal (none null) on ``left`` and ``right``, or None (``left``'s values taken once)."""
+    wanted = []
     for rule in tcfg.strong_rules:
-        if all(left.get(c) is not None and left.get(c) == right.get(c) for c in rule.equal):
-            return rule.name
-    return None
+        values = tuple(left.get(c) for c in rule.equal)
+        if all(v is not None for v in values):
+            wanted.append((rule.name, tuple(rule.equal), values))
+
+    def first(right: Mapping[str, Any]) -> str | None:
+        get = right.get
+        for name, cols, values in wanted:
+            if tuple(map(get, cols)) == values:
+                return name
+        return None
+    return first
 
 
 def _weak(conn: Connection, outcome: MatchOutcome, tcfg: TypeConfig,
@@ -511,16 +524,16 @@ _NULLS = ", ".join("NULL" for _ in STD_COLUMNS)
 #: The candidates (``hit`` 1), the other records of their customers (``hit`` 0), and
 #: the live cannot-links touching any of them, their customers or the record asked
 #: about (``hit`` 2: left key in ``record_key``, right key in ``customer_no``): one
-#: round trip, each part an indexed look-up.
+#: round trip, each part an indexed look-up. A key names its rule's type, so the
+#: type is checked once, on the records read (a customer holds one type).
 _CANDIDATES_AND_MEMBERS = (
     "WITH hit AS (SELECT DISTINCT record_id FROM block_key WHERE {in_keys}), "
     "cust AS (SELECT DISTINCT lh.customer_no FROM hit JOIN link lh "
-    "ON lh.record_id = hit.record_id JOIN source_record sh ON sh.id = hit.record_id "
-    "WHERE sh.customer_type = ?), "
+    "ON lh.record_id = hit.record_id), "
     f"mem AS (SELECT s.record_key, {_SELECT}, l.customer_no, "
     "CASE WHEN l.record_id IN (SELECT record_id FROM hit) THEN 1 ELSE 0 END AS hit "
     "FROM cust JOIN link l ON l.customer_no = cust.customer_no "
-    "JOIN source_record s ON s.id = l.record_id "
+    "JOIN source_record s ON s.id = l.record_id WHERE s.customer_type = ? "
     "ORDER BY l.customer_no, s.record_key LIMIT ?), "
     "near AS (SELECT record_key AS k FROM mem UNION SELECT customer_no FROM cust "
     "UNION SELECT CAST(? AS VARCHAR(200))), "

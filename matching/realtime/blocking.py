@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from matching.engine.settings import ORGANISATION_BLOCKING, PERSON_BLOCKING
@@ -66,14 +66,22 @@ def model_rules(splink: Mapping[str, Any], customer_type: str) -> tuple[int, ...
     return tuple(out)
 
 
-def rule_holds(left: Mapping[str, Any], right: Mapping[str, Any], customer_type: str,
-               rules: Iterable[int]) -> bool:
-    """True when some rule of ``rules`` pairs the two records (all its columns equal)."""
+def rule_holds(left: Mapping[str, Any], customer_type: str, rules: Iterable[int]
+               ) -> Callable[[Mapping[str, Any]], bool]:
+    """A test of a candidate ``right``: True when some rule of ``rules`` pairs it with
+    ``left`` (all the rule's columns equal, none of them null). ``left``'s values are
+    taken once, so testing hundreds of candidates of one block costs a tuple each."""
     candidates = candidate_rules(customer_type)
+    wanted = []
     for i in rules:
-        if all(left.get(c) is not None and left.get(c) == right.get(c) for c in candidates[i]):
-            return True
-    return False
+        values = tuple(left.get(c) for c in candidates[i])
+        if all(v is not None for v in values):
+            wanted.append((candidates[i], values))
+
+    def holds(right: Mapping[str, Any]) -> bool:
+        get = right.get
+        return any(tuple(map(get, cols)) == values for cols, values in wanted)
+    return holds
 
 
 def indexed_rules(customer_type: str, rules: Iterable[Sequence[str]]
