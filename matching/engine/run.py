@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from matching.engine.backend import Backend
 from matching.engine.cluster import RefusedReason, cluster_records
@@ -273,12 +274,16 @@ def branch_gate(pairs: pa.Table) -> np.ndarray:
     cols = ("branch_state_l", "branch_state_r", "org_code_any_l", "org_code_any_r")
     if not set(cols) <= set(pairs.column_names):
         return np.ones(pairs.num_rows, dtype=bool)
-    bl, br, cl_, cr = (pairs.column(c).to_pandas() for c in cols)
-    unknown_l, unknown_r = bl.isna().to_numpy(), br.isna().to_numpy()
-    branch_l = (~unknown_l) & (bl != HEAD_OFFICE).to_numpy()
-    branch_r = (~unknown_r) & (br != HEAD_OFFICE).to_numpy()
-    same_code = (cl_.notna() & (cl_ == cr)).to_numpy()
-    return ~((unknown_l & branch_r) | (unknown_r & branch_l)) | same_code
+    # Arrow's kernels, no pandas: the real-time API calls this for every organisation
+    # asked about (pandas' Series cost ~1 ms there); a comparison with a null is False
+    bl, br, cl_, cr = (pairs.column(c).cast(pa.string()) for c in cols)
+    unknown_l, unknown_r = pc.is_null(bl), pc.is_null(br)
+    branch_l = pc.fill_null(pc.not_equal(bl, HEAD_OFFICE), False)
+    branch_r = pc.fill_null(pc.not_equal(br, HEAD_OFFICE), False)
+    same_code = pc.fill_null(pc.equal(cl_, cr), False)
+    refused = pc.or_(pc.and_(unknown_l, branch_r), pc.and_(unknown_r, branch_l))
+    gate: np.ndarray = pc.or_(pc.invert(refused), same_code).to_numpy()
+    return gate.astype(bool, copy=False)
 
 
 def _member_edges(edges: EdgeParts, members: pd.DataFrame | None, rule: int) -> None:
