@@ -19,7 +19,8 @@ steadiest comparison between two versions of the code; the median is printed
 beside it.
 
 Printed per phase: the CPU time of this process per request (the app, and
-SQLite's work in it), PostgreSQL's backend CPU per request (the server
+SQLite's work in it) with its p50 / p99 / max over the calls (the tail is the
+common names' large blocks), PostgreSQL's backend CPU per request (the server
 processes serving the scratch database), the wall time per request, and the
 mix of ``--register-share`` registrations. ``--answers F`` writes every
 answer (status and body) to F; ``--compare F`` checks them against an
@@ -115,8 +116,11 @@ def _phase(label: str, wsgi: _Wsgi, url: str, calls: list[tuple[str, str, dict[s
     load0 = _load()
     c0, w0 = time.process_time(), time.perf_counter()
     bad = 0
+    each = []  # the app's CPU of each call (the tail: common names' large blocks)
     for method, path, body in calls:
+        t0 = time.process_time()
         status, payload = wsgi.call(method, path, body)
+        each.append(time.process_time() - t0)
         if status not in (200, 201):
             bad += 1
         answers.append([label.split(",")[0], status, json.loads(payload)])
@@ -133,8 +137,10 @@ def _phase(label: str, wsgi: _Wsgi, url: str, calls: list[tuple[str, str, dict[s
     n = max(len(calls), 1)
     pg_text = f", PostgreSQL backends {pg / n * 1000:.2f} ms" if url.startswith("postgres") \
         else ""
+    p50, p99, top = (np.percentile(each, [50, 99, 100]) * 1000 if each else (0, 0, 0))
     print(f"    {label}: {len(calls):,} calls, errors {bad}; CPU per call: app "
-          f"{cpu / n * 1000:.2f} ms{pg_text}; wall {wall / n * 1000:.2f} ms; load average "
+          f"{cpu / n * 1000:.2f} ms{pg_text} (app's per call p50 {p50:.2f} / p99 {p99:.2f} / "
+          f"max {top:.1f} ms); wall {wall / n * 1000:.2f} ms; load average "
           f"{load0} -> {_load()}", flush=True)
     return (cpu + pg) / n * 1000
 
