@@ -40,8 +40,8 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur.execute("PRAGMA foreign_keys=ON")
     cur.execute("PRAGMA busy_timeout=30000")
     # reads map the file instead of copying each page through a read() call (the
-    # match-check's candidate query: 0.23 -> 0.16 ms at 1M records); SQLite caps the
-    # map at its build's limit (2 GiB in Python's), the rest is read as before
+    # match-check's candidate query reads pages all over a large store); SQLite caps
+    # the map at its build's limit (2 GiB in Python's), the rest is read as before
     cur.execute(f"PRAGMA mmap_size={_SQLITE_MMAP}")
     cur.close()
 
