@@ -24,7 +24,8 @@ from typing import Any
 
 from sqlalchemy import Column, Connection, Table
 
-__all__ = ["fetch", "fetch_dicts", "run", "run_many", "in_list", "RowInsert", "RowUpdate"]
+__all__ = ["fetch", "fetch_dicts", "run", "run_many", "in_list", "together", "RowInsert",
+           "RowUpdate"]
 
 
 def _sql(conn: Connection, sql: str) -> str:
@@ -96,6 +97,33 @@ def run_many(conn: Connection, sql: str, rows: Sequence[Sequence[Any]]) -> None:
         cur.close()
 
 
+def together(conn: Connection, parts: Sequence[tuple[str, Sequence[Any]]]
+             ) -> list[tuple[Any, ...]]:
+    """Run the statements ``parts`` ((sql, params), in order) in the open transaction;
+    return the rows of the last (none when it returns none). On PostgreSQL in one round
+    trip: the earlier statements (each an INSERT, UPDATE or DELETE) become
+    data-modifying CTEs of the last, named ``w0``, ``w1``, ... (a later statement may
+    read an earlier one's RETURNING: ``(SELECT id FROM w0)``; otherwise none sees
+    another's changes, as they share one snapshot: never two writes to one row, nor
+    a delete and a re-insert of one key); elsewhere one by one, where a later
+    statement must not refer to an earlier one."""
+    if not parts:
+        return []
+    if conn.dialect.name != "postgresql":
+        for sql, params in parts[:-1]:
+            run(conn, sql, params)
+        parts = parts[-1:]
+    ctes = ", ".join(f"w{i} AS ({sql})" for i, (sql, _) in enumerate(parts[:-1]))
+    sql = (f"WITH {ctes} " if ctes else "") + parts[-1][0]
+    params = tuple(v for _, p in parts for v in p)
+    cur = _cursor(conn)
+    try:
+        cur.execute(_sql(conn, sql), params)
+        return [tuple(r) for r in cur.fetchall()] if cur.description is not None else []
+    finally:
+        cur.close()
+
+
 def in_list(values: Sequence[Any], column: str) -> tuple[str, list[Any]]:
     """``column IN (?, ...)`` for ``values`` (at least one) and its parameters. One
     placeholder per value on PostgreSQL too, not ``= ANY(array)``: psycopg prepares
@@ -143,24 +171,30 @@ class RowInsert(_RowStatement):
     columns not given take their Python-side default, as Core's ``insert()``."""
 
     def __init__(self, table: Table, columns: Sequence[str], *,
-                 returning: str | None = None) -> None:
+                 returning: str | None = None,
+                 expressions: Mapping[str, str] | None = None) -> None:
         super().__init__(table)
-        given = list(columns)
+        given = [c for c in columns if c not in (expressions or {})]
         self._defaults = {c.name: d for c in table.columns
-                          if c.name not in given and (d := _default(c)) is not None}
+                          if c.name not in given and c.name not in (expressions or {})
+                          and (d := _default(c)) is not None}
         self.columns = [table.c[n] for n in [*given, *self._defaults]]
-        names = ", ".join(c.name for c in self.columns)
-        marks = ", ".join("?" for _ in self.columns)
+        exprs = dict(expressions or {})
+        names = ", ".join([*(c.name for c in self.columns), *exprs])
+        marks = ", ".join(["?" for _ in self.columns] + list(exprs.values()))
         self.sql = f"INSERT INTO {table.name} ({names}) VALUES ({marks})" + (
             f" RETURNING {returning}" if returning else "")
         self.returning = returning
         self._given = given
 
+    def bind(self, conn: Connection, values: Mapping[str, Any]) -> tuple[Any, ...]:
+        """The parameters of :attr:`sql` for the row ``values`` (for :func:`together`)."""
+        row = [values.get(n) for n in self._given] + [d() for d in self._defaults.values()]
+        return _params(self._procs(conn, self.columns), row)
+
     def __call__(self, conn: Connection, values: Mapping[str, Any]) -> Any:
         """Insert the row; return the ``returning`` column's value (else None)."""
-        row = [values.get(n) for n in self._given] + [d() for d in self._defaults.values()]
-        procs = self._procs(conn, self.columns)
-        params = _params(procs, row)
+        params = self.bind(conn, values)
         if self.returning is None:
             run(conn, self.sql, params)
             return None
@@ -176,10 +210,13 @@ class RowUpdate(_RowStatement):
         sets = ", ".join(f"{n} = ?" for n in columns)
         self.sql = f"UPDATE {table.name} SET {sets} WHERE {key} = ?"
 
-    def __call__(self, conn: Connection, values: Mapping[str, Any], key: Any) -> None:
+    def bind(self, conn: Connection, values: Mapping[str, Any], key: Any) -> tuple[Any, ...]:
+        """The parameters of :attr:`sql` (for :func:`together`)."""
         row = [values.get(c.name) for c in self.columns[:-1]] + [key]
-        procs = self._procs(conn, self.columns)
-        run(conn, self.sql, _params(procs, row))
+        return _params(self._procs(conn, self.columns), row)
+
+    def __call__(self, conn: Connection, values: Mapping[str, Any], key: Any) -> None:
+        run(conn, self.sql, self.bind(conn, values, key))
 
 
 def _params(procs: Sequence[Callable[[Any], Any] | None], row: Sequence[Any]

@@ -16,17 +16,31 @@ from ecif.services.base import Actor
 from models.auth import AuditLog
 from models.base import utcnow
 
-__all__ = ["audit"]
+__all__ = ["audit", "audit_statement"]
 
 
 def audit(conn: Connection, actor: Actor | str, action: str, object_type: str,
           object_id: object, *, before: Any = None, after: Any = None,
           **detail: Any) -> int:
     """Write one audit row; return its id."""
-    return int(_INSERT(conn, {
-        "at": utcnow(), "actor": str(actor), "action": action, "object_type": object_type,
-        "object_id": str(object_id), "before": before, "after": after,
-        "detail": {k: v for k, v in detail.items() if v is not None}}))
+    return int(_INSERT(conn, _row(actor, action, object_type, object_id, before, after,
+                                  detail)))
+
+
+def audit_statement(conn: Connection, actor: Actor | str, action: str, object_type: str,
+                    object_id: object, *, before: Any = None, after: Any = None,
+                    **detail: Any) -> tuple[str, tuple[Any, ...]]:
+    """The row :func:`audit` writes, as (sql, params) for :func:`ecif.rowsql.together`
+    (the caller's other writes of the change in the same round trip)."""
+    return _INSERT.sql, _INSERT.bind(conn, _row(actor, action, object_type, object_id,
+                                                before, after, detail))
+
+
+def _row(actor: Actor | str, action: str, object_type: str, object_id: object, before: Any,
+         after: Any, detail: dict[str, Any]) -> dict[str, Any]:
+    return {"at": utcnow(), "actor": str(actor), "action": action, "object_type": object_type,
+            "object_id": str(object_id), "before": before, "after": after,
+            "detail": {k: v for k, v in detail.items() if v is not None}}
 
 
 # at the driver level (ecif.rowsql): the same row, a tenth of Core's CPU

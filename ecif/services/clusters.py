@@ -67,17 +67,21 @@ class NumberAllocator:
 
 
 def next_number(conn: Connection) -> str:
-    """One new customer number, as :class:`NumberAllocator` gives and saves it (the
-    same reads, lock and write), at the driver level (the real-time path)."""
-    lock = " FOR UPDATE" if conn.dialect.name == "postgresql" else ""
-    got = rowsql.fetch(conn, f"SELECT value FROM counter WHERE name = ?{lock}", (_COUNTER,))
-    if not got or got[0][0] is None:
+    """One new customer number, as :class:`NumberAllocator` gives and saves it (never
+    below the highest number in use; the counter row locked until commit), in one
+    statement at the driver level (the real-time path)."""
+    sql = _NEXT_PG if conn.dialect.name == "postgresql" else _NEXT_SQLITE
+    got = rowsql.fetch(conn, sql, (_COUNTER,))
+    if not got:  # no counter row yet (a store no batch has numbered)
         rowsql.run(conn, "INSERT INTO counter (name, value) VALUES (?, 0)", (_COUNTER,))
-    value = got[0][0] if got else None
-    top = rowsql.fetch(conn, "SELECT max(customer_no) FROM customer")[0][0]
-    number = max(int(value or 0), int(top[1:]) if top else 0) + 1
-    rowsql.run(conn, "UPDATE counter SET value = ? WHERE name = ?", (number, _COUNTER))
-    return f"C{number:010d}"
+        got = rowsql.fetch(conn, sql, (_COUNTER,))
+    return f"C{int(got[0][0]):010d}"
+
+
+_TOP = "(SELECT CAST(substr(max(customer_no), 2) AS BIGINT) FROM customer)"
+_NEXT_PG = (f"UPDATE counter SET value = greatest(coalesce(value, 0), coalesce({_TOP}, 0)) + 1 "
+            "WHERE name = ? RETURNING value")
+_NEXT_SQLITE = _NEXT_PG.replace("greatest(", "max(")
 
 
 def membership(frame: pd.DataFrame, key: str) -> dict[str, list[str]]:

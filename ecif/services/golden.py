@@ -134,23 +134,24 @@ def _rules(config_dir: Path) -> Survivorship:
     return _RULES[key]
 
 
-def _update_customer(conn: Connection, customer_no: str, values: dict[str, Any]) -> None:
-    columns = tuple(values)
+def _update_of(columns: tuple[str, ...]) -> RowUpdate:
     statement = _UPDATES.get(columns)
     if statement is None:
         statement = _UPDATES[columns] = RowUpdate(table_of(Customer), columns, "customer_no")
-    statement(conn, values, customer_no)
+    return statement
 
 
 def refresh_golden_one(conn: Connection, customer_no: str, config_dir: Path, *,
                        now: Any = None, recount: bool = False,
-                       run_id: int | None = None) -> bool:
+                       run_id: int | None = None,
+                       writes: list[tuple[str, tuple[Any, ...]]] | None = None) -> bool:
     """:func:`refresh_golden_of` for ONE customer without frames (the real-time
     path, at the driver level: :mod:`ecif.rowsql`): the same golden record
     (:func:`golden_record`, the row-wise twin of ``golden_records``), version and
     history row. ``recount``: also set the customer's record count and mark it
-    active, as ``apply_clusters`` does for a customer a record joined. Return
-    whether the golden record changed."""
+    active, as ``apply_clusters`` does for a customer a record joined. ``writes``:
+    append the writes there (for :func:`ecif.rowsql.together` with the caller's
+    others) instead of running them. Return whether the golden record changed."""
     now = now or utcnow()
     rows = rowsql.fetch_dicts(conn, _ONE, (customer_no,))
     if not rows:
@@ -158,6 +159,7 @@ def refresh_golden_one(conn: Connection, customer_no: str, config_dir: Path, *,
     golden = golden_record(rows, _rules(config_dir))
     head = rows[0]
     values: dict[str, Any] = {}
+    mine: list[tuple[str, tuple[Any, ...]]] = []
     if recount:
         values.update(records=len(rows), status=CustomerStatus.ACTIVE, merged_into=None,
                       updated_at=now, updated_run=run_id)
@@ -168,8 +170,14 @@ def refresh_golden_one(conn: Connection, customer_no: str, config_dir: Path, *,
         version = int(head["version"]) if first else int(head["version"]) + 1
         fields = {f: golden.get(f) for f in GOLDEN_FIELDS}
         values.update(version=version, updated_at=now, updated_run=run_id, **fields)
-        _INSERT_HISTORY(conn, {"customer_no": customer_no, "version": version,
-                               "valid_from": now, "run_id": run_id, "fields": fields})
+        mine.append((_INSERT_HISTORY.sql, _INSERT_HISTORY.bind(conn, {
+            "customer_no": customer_no, "version": version, "valid_from": now,
+            "run_id": run_id, "fields": fields})))
     if values:
-        _update_customer(conn, customer_no, values)
+        update = _update_of(tuple(values))
+        mine.append((update.sql, update.bind(conn, values, customer_no)))
+    if writes is None:
+        rowsql.together(conn, mine)  # one round trip on PostgreSQL
+    else:
+        writes.extend(mine)
     return written

@@ -38,7 +38,8 @@ from matching.realtime.blocking import (
 from models.customer import Counter
 from models.realtime import BlockKey, TermFrequency
 
-__all__ = ["IndexFrames", "index_frames", "write_index", "index_record", "TF_COLUMNS",
+__all__ = ["IndexFrames", "index_frames", "write_index", "index_record", "index_statements",
+           "TF_COLUMNS",
            "index_is_current", "weak_index_rules", "record_keys"]
 
 #: Term-frequency-adjusted columns per type (matching/engine/comparisons.py, settings.py).
@@ -193,10 +194,21 @@ def index_record(conn: Connection, record_id: int, features: Mapping[str, Any],
     """(Re)write the keys of one record (a registration or an update through the API;
     ``fresh``: a record just inserted, with no keys yet; ``weak``:
     :func:`weak_index_rules`), at the driver level."""
-    if not fresh:
+    if not fresh:  # (not in one statement with the insert: that would not see the delete)
         rowsql.run(conn, "DELETE FROM block_key WHERE record_id = ?", (record_id,))
-    rowsql.run_many(conn, "INSERT INTO block_key (record_id, key) VALUES (?, ?)",
-                    [(record_id, k) for k in record_keys(features, customer_type, weak)])
+    rowsql.together(conn, index_statements(record_id, features, customer_type, weak))
+
+
+def index_statements(record_id: int, features: Mapping[str, Any], customer_type: str,
+                     weak: Mapping[str, tuple[tuple[str, ...], ...]]
+                     ) -> list[tuple[str, tuple[Any, ...]]]:
+    """The keys of a record that has none yet (just inserted), as (sql, params) for
+    :func:`ecif.rowsql.together`: one insert of every key (none when it has none)."""
+    keys = record_keys(features, customer_type, weak)
+    if not keys:
+        return []
+    return [("INSERT INTO block_key (record_id, key) VALUES "
+             + ", ".join("(?, ?)" for _ in keys), tuple(v for k in keys for v in (record_id, k)))]
 
 
 def count_keys(conn: Connection) -> int:

@@ -47,14 +47,14 @@ from ecif.bulk import table_of
 from ecif.ingest import std_version
 from ecif.ingest_prepare import identity_key_of
 from ecif.rowsql import RowInsert
-from ecif.services.audit import audit
+from ecif.services.audit import audit, audit_statement
 from ecif.services.base import Actor, unit_of_work
 from ecif.services.clusters import EventInfo, apply_clusters, next_number
 from ecif.services.customers import records_of
 from ecif.services.feed import write_feed_for_events
 from ecif.services.golden import refresh_golden_of, refresh_golden_one
 from ecif.services.matchcheck import Decision, Matcher, MatchOutcome
-from ecif.services.realtime_index import index_record
+from ecif.services.realtime_index import index_record, index_statements
 from ecif.services.tasks import add_members
 from matching.exceptions import BadInput, Conflict, NotFound
 from matching.realtime.blocking import block_keys, text_key
@@ -123,10 +123,13 @@ def _lock(conn: Connection, outcome_features: dict[str, Any], ctype: str, source
 # building and execution was most of a registration's CPU.
 _INSERT_RUN = RowInsert(table_of(IngestRun), ("source", "status", "finished_at", "counts"),
                         returning="id")
-_INSERT_RECORD = RowInsert(table_of(SourceRecord), (
-    "record_key", "source_system", "source_customer_id", "customer_type", "updated_at",
-    "updated_key", "raw", "version", "ingest_id", "std_version", "identity_key", *STD_FIELDS),
-    returning="id")
+_RECORD_COLUMNS = ("record_key", "source_system", "source_customer_id", "customer_type",
+                   "updated_at", "updated_key", "raw", "version", "ingest_id", "std_version",
+                   "identity_key", *STD_FIELDS)
+_INSERT_RECORD = RowInsert(table_of(SourceRecord), _RECORD_COLUMNS, returning="id")
+#: PostgreSQL: the record with the run in one statement (rowsql.together; the run is w0)
+_INSERT_RECORD_OF_RUN = RowInsert(table_of(SourceRecord), _RECORD_COLUMNS, returning="id",
+                                  expressions={"ingest_id": "(SELECT id FROM w0)"})
 _INSERT_CUSTOMER = RowInsert(table_of(Customer), (
     "customer_no", "customer_type", "status", "version", "records", "created_at", "updated_at",
     "created_run", "updated_run"))
@@ -138,9 +141,13 @@ _EXISTING = ("SELECT s.id, s.identity_key, l.customer_no FROM source_record s "
              "WHERE s.source_system = ? AND s.source_customer_id = ?")
 
 
+def _run_values(actor: Actor, what: str) -> dict[str, Any]:
+    return {"source": f"api:{actor}", "status": IngestStatus.DONE, "finished_at": utcnow(),
+            "counts": {what: 1}}
+
+
 def _ingest_run(conn: Connection, actor: Actor, what: str) -> int:
-    return int(_INSERT_RUN(conn, {"source": f"api:{actor}", "status": IngestStatus.DONE,
-                                  "finished_at": utcnow(), "counts": {what: 1}}))
+    return int(_INSERT_RUN(conn, _run_values(actor, what)))
 
 
 def _open_task(conn: Connection, kind: str, ctype: str, record_ids: list[tuple[int, str]]
@@ -183,23 +190,28 @@ def _link_of(outcome: MatchOutcome) -> tuple[str | None, str, str | None, str | 
 
 
 def _place_one(conn: Connection, record_id: int, ctype: str, identity: str,
-               outcome: MatchOutcome, config_dir: Path) -> tuple[str, bool]:
+               outcome: MatchOutcome, config_dir: Path,
+               writes: list[tuple[str, tuple[Any, ...]]]) -> tuple[str, bool]:
     """A new record (linked to nothing yet) joins the matched customer or a new one:
-    what :func:`_place` writes for it, without frames. Return (number, created)."""
+    what :func:`_place` writes for it, without frames (the golden record's writes
+    appended to ``writes``). Return (number, created)."""
     target, link, rule, version = _link_of(outcome)
     now = utcnow()
+    rows: list[tuple[str, tuple[Any, ...]]] = []
     if target is None:
         number = next_number(conn)
-        _INSERT_CUSTOMER(conn, {
+        rows.append((_INSERT_CUSTOMER.sql, _INSERT_CUSTOMER.bind(conn, {
             "customer_no": number, "customer_type": ctype, "status": CustomerStatus.ACTIVE,
             "version": 1, "records": 1, "created_at": now, "updated_at": now,
-            "created_run": None, "updated_run": None})
+            "created_run": None, "updated_run": None})))
     else:
         number = target
-    _INSERT_LINK(conn, {"record_id": record_id, "customer_no": number, "link_type": link,
-                        "rule": rule, "model_version": version, "identity_key": identity,
-                        "run_id": None, "since": now})
-    refresh_golden_one(conn, number, config_dir, now=now, recount=target is not None)
+    rows.append((_INSERT_LINK.sql, _INSERT_LINK.bind(conn, {
+        "record_id": record_id, "customer_no": number, "link_type": link, "rule": rule,
+        "model_version": version, "identity_key": identity, "run_id": None, "since": now})))
+    rowsql.together(conn, rows)  # one round trip on PostgreSQL
+    refresh_golden_one(conn, number, config_dir, now=now, recount=target is not None,
+                       writes=writes)
     return number, target is None
 
 
@@ -236,14 +248,19 @@ def _new_record(conn: Connection, raw: dict[str, Any], record: dict[str, str | N
                 identity: str, actor: Actor, config_dir: Path) -> int:
     """Write a registered record (an ingest run of its own); return its id."""
     system, cid = record["source_system"], record["source_customer_id"]
-    ingest_id = _ingest_run(conn, actor, "registered")
     values = {f: record.get(f) for f in STD_FIELDS}
-    return int(_INSERT_RECORD(conn, {
+    row = {
         "record_key": f"{system}:{cid}", "source_system": system, "source_customer_id": cid,
         "customer_type": record.get("customer_type") or "P",
         "updated_at": record.get("updated_at"), "updated_key": _updated_key(record),
-        "raw": dict(raw), "version": 1, "ingest_id": ingest_id,
-        "std_version": _std_version(config_dir), "identity_key": identity, **values}))
+        "raw": dict(raw), "version": 1, "std_version": _std_version(config_dir),
+        "identity_key": identity, **values}
+    run = _run_values(actor, "registered")
+    if conn.dialect.name == "postgresql":  # the run and the record in one round trip
+        got = rowsql.together(conn, [(_INSERT_RUN.sql, _INSERT_RUN.bind(conn, run)), (
+            _INSERT_RECORD_OF_RUN.sql, _INSERT_RECORD_OF_RUN.bind(conn, row))])
+        return int(got[0][0])
+    return int(_INSERT_RECORD(conn, {**row, "ingest_id": _INSERT_RUN(conn, run)}))
 
 
 def register(engine: Engine, raw: dict[str, Any], record: dict[str, str | None],
@@ -266,13 +283,17 @@ def register(engine: Engine, raw: dict[str, Any], record: dict[str, str | None],
             return Registered(existing_no, Decision.MATCH, None, False)
         outcome = matcher.check(conn, record)
         record_id = _new_record(conn, raw, record, identity, actor, config_dir)
-        number, created = _place_one(conn, record_id, ctype, identity, outcome, config_dir)
-        index_record(conn, record_id, outcome.features or features, ctype,
-                     matcher.weak_index, fresh=True)
+        writes: list[tuple[str, tuple[Any, ...]]] = []
+        number, created = _place_one(conn, record_id, ctype, identity, outcome, config_dir,
+                                     writes)
         task_id = (_suspect_task(conn, outcome, record_id, number, ctype)
                    if outcome.decision == Decision.POSSIBLE else None)
-        audit(conn, actor, "api_register", "source_record", record_key,
-              after={"customer_no": number, "decision": outcome.decision, "task_id": task_id})
+        writes += index_statements(record_id, outcome.features or features, ctype,
+                                   matcher.weak_index)
+        writes.append(audit_statement(
+            conn, actor, "api_register", "source_record", record_key,
+            after={"customer_no": number, "decision": outcome.decision, "task_id": task_id}))
+        rowsql.together(conn, writes)  # the golden record, keys and audit row: one round trip
     return Registered(number, outcome.decision, task_id, created)
 
 

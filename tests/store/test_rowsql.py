@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+import pytest
 from sqlalchemy import Connection, Engine, insert, select, text, update
 
 from ecif import rowsql
@@ -107,3 +108,51 @@ def test_next_number_is_the_allocators(store: Engine) -> None:
         conn.execute(insert(customer).values(customer_no="C0000000010", customer_type="P"))
         assert next_number(conn) == "C0000000011"
         assert NumberAllocator(conn)() == "C0000000012"
+
+
+def test_together_runs_each_statement_once_in_order(store: Engine) -> None:
+    """The statements of one change in one round trip on PostgreSQL (CTEs of the
+    last), one by one on SQLite: the same rows either way, the last one's rows back."""
+    customer = table_of(Customer)
+    base = {"customer_type": "P", "status": CustomerStatus.ACTIVE, "version": 1, "records": 1,
+            "created_at": WHEN, "updated_at": WHEN}
+    add = RowInsert(customer, ["customer_no", *base], returning="customer_no")
+    change = RowUpdate(customer, ["name", "version"], "customer_no")
+    with store.begin() as conn:
+        conn.execute(insert(customer).values(customer_no="C0000000001", **base))
+        got = rowsql.together(conn, [
+            (change.sql, change.bind(conn, {"name": "欧阳修", "version": 2}, "C0000000001")),
+            (add.sql, add.bind(conn, {"customer_no": "C0000000002", **base, "version": 7})),
+            (add.sql, add.bind(conn, {"customer_no": "C0000000003", **base}))])
+        assert got == [("C0000000003",)]
+        rows = conn.execute(select(customer.c.customer_no, customer.c.name, customer.c.version)
+                            .order_by(customer.c.customer_no)).all()
+        assert [tuple(r) for r in rows] == [("C0000000001", "欧阳修", 2),
+                                            ("C0000000002", None, 7), ("C0000000003", None, 1)]
+        assert rowsql.together(conn, [(change.sql, change.bind(
+            conn, {"name": "苏轼", "version": 3}, "C0000000002"))]) == []
+        assert rowsql.together(conn, []) == []
+        assert conn.execute(select(customer.c.name).where(
+            customer.c.customer_no == "C0000000002")).scalar() == "苏轼"
+
+
+def test_together_reads_an_earlier_returning_on_postgresql(store: Engine) -> None:
+    """A registration's ingest run and source record in one statement: the record's
+    ``ingest_id`` is the run's id (PostgreSQL only: SQLite has no data-modifying CTE)."""
+    if store.dialect.name != "postgresql":
+        pytest.skip("data-modifying CTEs are PostgreSQL's")
+    run = table_of(IngestRun)
+    cols = ["source", "status", "finished_at", "counts"]
+    first = RowInsert(run, cols, returning="id")
+    second = RowInsert(run, cols, returning="id",
+                       expressions={"counts": "(SELECT json_build_object('after', id) FROM w0)"})
+    values = {"source": "api:k", "status": IngestStatus.DONE, "finished_at": WHEN,
+              "counts": {"registered": 1}}
+    with store.begin() as conn:
+        (second_id,), = rowsql.together(conn, [(first.sql, first.bind(conn, values)),
+                                               (second.sql, second.bind(conn, values))])
+        first_id = conn.execute(select(run.c.id).where(run.c.id != second_id)
+                                .order_by(run.c.id.desc()).limit(1)).scalar_one()
+        stored = dict(conn.execute(select(run.c.id, run.c.counts)).all())
+        assert stored[first_id] == {"registered": 1}
+        assert stored[second_id] == {"after": first_id}
