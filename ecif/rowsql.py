@@ -3,7 +3,7 @@
 SQLAlchemy builds, caches and runs a Core statement at a cost of about
 0.1 ms of CPU per call (``insert(...).values(...)`` of a wide row: several
 times that); the driver itself costs a few microseconds. A match-check makes
-two statements and a registration about twenty, so the API's hot path runs
+two statements and a registration about ten, so the API's hot path runs
 fixed SQL on the connection's DBAPI cursor, inside the same transaction as
 the Core statements around it:
 
@@ -11,6 +11,8 @@ the Core statements around it:
   into ``%s`` for psycopg) and a tuple of values; rows as tuples, or as dicts
   with :func:`fetch_dicts`. The values are what the driver binds and returns,
   as for SQLAlchemy's ``text()`` (which converts nothing either);
+- :func:`together`: statements of one change that do not read each other's
+  writes, in one round trip on PostgreSQL (data-modifying CTEs);
 - :class:`RowInsert` / :class:`RowUpdate`: one row of a table, the values
   converted by the columns' own bind processors (JSON documents, SQLite's
   datetimes: exactly what SQLAlchemy would bind) and the columns' Python-side
