@@ -20,7 +20,7 @@ import fcntl
 import os
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 
@@ -56,18 +56,33 @@ def job_lock(engine: Engine, job: str) -> Iterator[None]:
         yield from _pg_lock(engine, job)
 
 
-def shared_write_lock(conn: Connection, what: str) -> AbstractContextManager[None] | None:
+def shared_write_lock(conn: Connection, what: str, keys: Sequence[int] = ()
+                      ) -> AbstractContextManager[None] | None:
     """Inside ``conn``'s transaction: refuse (JobBusy) while a batch or an ingest runs.
     PostgreSQL: a transaction-scoped shared advisory lock, released at commit or
-    rollback. SQLite: returns a context manager holding a shared ``flock``
-    (the caller keeps it open for the transaction)."""
+    rollback; then (same statement, one round trip) a transaction advisory lock on
+    each of ``keys``, in key order (two callers never deadlock), waiting for them.
+    SQLite: returns a context manager holding a shared ``flock`` (the caller keeps
+    it open for the transaction); ``keys`` need no lock there, writers take turns."""
     if conn.dialect.name == "postgresql":
-        got = conn.execute(text("SELECT pg_try_advisory_xact_lock_shared(:k)"),
-                           {"k": _PG_LOCK_ID}).scalar()
+        if keys:
+            got = conn.exec_driver_sql(_SHARED_AND_KEYS, {"job": _PG_LOCK_ID,
+                                                          "keys": sorted(set(keys))}).scalar()
+        else:
+            got = conn.execute(text("SELECT pg_try_advisory_xact_lock_shared(:k)"),
+                               {"k": _PG_LOCK_ID}).scalar()
         if not got:
             raise _busy(what, "the nightly batch or an ingest")
         return None
     return _sqlite_shared(conn.engine, what)
+
+
+#: the keys' locks only once the job's shared lock is held (CASE evaluates its branch
+#: only when taken); the sorted subquery takes them in key order
+_SHARED_AND_KEYS = (
+    "SELECT CASE WHEN pg_try_advisory_xact_lock_shared(%(job)s) THEN "
+    "(SELECT count(pg_advisory_xact_lock(k)) >= 0 FROM "
+    "(SELECT unnest(%(keys)s::bigint[]) AS k ORDER BY 1) q) ELSE false END")
 
 
 def _busy(job: str, holder: str) -> JobBusy:

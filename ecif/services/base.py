@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 
@@ -44,13 +44,16 @@ def require_role(actor: Actor, roles: tuple[str, ...], doing: str) -> None:
 
 
 @contextmanager
-def unit_of_work(engine: Engine, what: str = "a change") -> Iterator[Connection]:
+def unit_of_work(engine: Engine, what: str = "a change", *,
+                 locks: Sequence[int] = ()) -> Iterator[Connection]:
     """One transaction for one change, committed at the end (rolled back on error).
 
     Refused with :class:`~models.lock.JobBusy` (a :class:`~matching.exceptions.Busy`)
     while the nightly batch or an ingest runs. On SQLite the transaction takes the write
     lock at once (``BEGIN IMMEDIATE``), so that two writers wait for each other
-    instead of failing half-way when both upgrade a read lock."""
+    instead of failing half-way when both upgrade a read lock. ``locks``: PostgreSQL
+    advisory lock keys the transaction takes first, with the job check, in one round
+    trip (two changes of one thing serialise; SQLite's writers take turns anyway)."""
     with ExitStack() as stack:
         conn = stack.enter_context(engine.connect())
         try:
@@ -62,7 +65,7 @@ def unit_of_work(engine: Engine, what: str = "a change") -> Iterator[Connection]
                 conn.exec_driver_sql("BEGIN IMMEDIATE")
             else:
                 conn.begin()
-                shared_write_lock(conn, what)
+                shared_write_lock(conn, what, locks)
         except OperationalError as exc:
             raise Busy(f"the store is busy ({str(exc.orig).splitlines()[0]}); try again") \
                 from exc

@@ -58,6 +58,7 @@ from ecif.services.realtime_index import index_record, index_statements
 from ecif.services.tasks import add_members
 from matching.exceptions import BadInput, Conflict, NotFound
 from matching.realtime.blocking import block_keys, text_key
+from matching.realtime.features import record_features
 from matching.standardise.steps import utc_instant
 from matching.vocabulary import CustomerStatus, IngestStatus, LinkType, TaskStatus, TaskType
 from models.base import utcnow
@@ -107,16 +108,13 @@ def _updated_key(record: dict[str, str | None]) -> str:
     return utc_instant(datetime.fromisoformat(text))
 
 
-def _lock(conn: Connection, outcome_features: dict[str, Any], ctype: str, source_key: str
-          ) -> None:
-    """PostgreSQL: transaction advisory locks on the record's blocking keys and
-    source key, in one order (no deadlock between two callers)."""
-    if conn.dialect.name != "postgresql":
-        return
-    keys = sorted({*block_keys(outcome_features, ctype), text_key(f"source\x1f{source_key}")})
-    # one round trip; the sorted subquery takes the locks in key order
-    conn.exec_driver_sql("SELECT count(pg_advisory_xact_lock(k)) FROM "
-                         "(SELECT unnest(%(keys)s::bigint[]) AS k ORDER BY 1) q", {"keys": keys})
+def _locks(record: dict[str, str | None], ctype: str, source_key: str) -> list[int]:
+    """PostgreSQL's advisory lock keys of a registration or an update (taken by
+    :func:`unit_of_work` with its job check, in key order): the record's blocking keys
+    and its source key. From the record alone: no candidate rule reads the one column
+    the store's branches decide (``branch_state``; ``tests/realtime/test_blocking.py``)."""
+    return sorted({*block_keys(record_features(record), ctype),
+                   text_key(f"source\x1f{source_key}")})
 
 
 # The rows a registration writes, at the driver level (ecif.rowsql): Core's statement
@@ -271,9 +269,8 @@ def register(engine: Engine, raw: dict[str, Any], record: dict[str, str | None],
     record_key = f"{system}:{cid}"
     ctype = record.get("customer_type") or "P"
     identity = _identity(record)
-    with unit_of_work(engine, "registering a customer") as conn:
-        features = matcher.features(conn, record)
-        _lock(conn, features, ctype, record_key)
+    with unit_of_work(engine, "registering a customer",
+                      locks=_locks(record, ctype, record_key)) as conn:
         found = rowsql.fetch(conn, _EXISTING, (system, cid))
         if found:
             _id, existing_identity, existing_no = found[0]
@@ -288,8 +285,7 @@ def register(engine: Engine, raw: dict[str, Any], record: dict[str, str | None],
                                      writes)
         task_id = (_suspect_task(conn, outcome, record_id, number, ctype)
                    if outcome.decision == Decision.POSSIBLE else None)
-        writes += index_statements(record_id, outcome.features or features, ctype,
-                                   matcher.weak_index)
+        writes += index_statements(record_id, outcome.features, ctype, matcher.weak_index)
         writes.append(audit_statement(
             conn, actor, "api_register", "source_record", record_key,
             after={"customer_no": number, "decision": outcome.decision, "task_id": task_id}))
@@ -305,9 +301,8 @@ def update_record(engine: Engine, raw: dict[str, Any], record: dict[str, str | N
     record_key = f"{system}:{cid}"
     ctype = record.get("customer_type") or "P"
     identity = _identity(record)
-    with unit_of_work(engine, "updating a source record") as conn:
-        features = matcher.features(conn, record)
-        _lock(conn, features, ctype, record_key)
+    with unit_of_work(engine, "updating a source record",
+                      locks=_locks(record, ctype, record_key)) as conn:
         cur = conn.execute(
             select(SourceRecord, Link.customer_no, Link.link_type,
                    Link.identity_key.label("link_identity"))

@@ -200,3 +200,22 @@ def test_pool_keeps_every_thread_s_connections(api: ApiStore, key: str) -> None:
             conn.close()
     engine.dispose()
     assert len(opened) <= 8
+
+
+def test_registration_waits_for_no_batch(api: ApiStore, key: str) -> None:
+    """While the nightly batch holds the store a registration is refused (503 with
+    Retry-After) and writes nothing; once it ends the same call registers. On
+    PostgreSQL the job check and the record's key locks are one statement."""
+    from models.lock import job_lock
+
+    body = _person("BUSY1", name="卓文君", gender="F", birth_date="1985-02-14",
+                   id_number="110105198502140025", mobile="13922223333")
+    with job_lock(api.engine, "batch"):
+        refused = api.post(CUSTOMERS, body, key)
+        assert refused.status_code == 503, refused.get_json()
+        assert refused.headers["Retry-After"] == "60"
+        assert refused.get_json()["error"] == "busy"
+    assert _customers_of(api, "API:BUSY1") == set()
+    done = api.post(CUSTOMERS, body, key)
+    assert done.status_code == 201, done.get_json()
+    assert len(_customers_of(api, "API:BUSY1")) == 1
