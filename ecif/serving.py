@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import gc
 import logging
+import os
 from typing import Any
 
 from flask import Flask
@@ -66,6 +67,10 @@ def serve_gunicorn(app: Flask, host: str, port: int, workers: int, threads: int,
         "keepalive": 5, "timeout": timeout, "graceful_timeout": 10, "accesslog": None,
         "post_fork": post_fork,
     }
+    if os.path.isdir("/dev/shm"):
+        # each worker's heartbeat (a file's mtime set at every turn of its loop, i.e.
+        # about twice a request) in memory rather than on the temp directory's disk
+        options["worker_tmp_dir"] = "/dev/shm"
 
     class _Server(BaseApplication):
         def load_config(self) -> None:
