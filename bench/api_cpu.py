@@ -194,6 +194,8 @@ def main() -> None:
     ap.add_argument("--held-out", type=int, default=30_000, help="as the store was built")
     ap.add_argument("--seed", type=int, default=5, help="as the store was built")
     ap.add_argument("--pg-database", default="ecif_bench_api")
+    ap.add_argument("--pg-socket", metavar="DIR",
+                    help="connect over PostgreSQL's Unix socket in DIR instead of TCP")
     ap.add_argument("--databases", default="sqlite,postgresql")
     ap.add_argument("--requests", type=int, default=2000, help="match-checks")
     ap.add_argument("--registrations", type=int, default=400)
