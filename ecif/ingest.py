@@ -45,7 +45,7 @@ from ecif.ingest_prepare import (
     prepare_chunk,
 )
 from ecif.progress import Progress
-from ecif.upsert import Stage
+from ecif.upsert import Stage, bulk_journal
 from matching.config import DEFAULT_CONFIG_DIR, load_code_maps, load_yaml
 from matching.exceptions import ConfigError, InputFileError
 from matching.parallel import POOL_MIN_ROWS, map_ordered
@@ -237,7 +237,7 @@ class _Run:
     def _load(self, chunks: Iterable[tuple[str, SourceChunk]], workers: int | None,
               progress: Progress | None, watermark: str | None) -> None:
         s = self.summary
-        with self.engine.begin() as conn:
+        with self.engine.connect() as conn, bulk_journal(conn), conn.begin():
             context = PrepareContext(
                 load_code_maps(self.config_dir),
                 future_limit(utcnow(), future_tolerance(self.config_dir)),

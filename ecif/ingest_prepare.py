@@ -3,14 +3,18 @@
 Standardise (the same steps as ``ecif standardise``), quarantine times beyond
 the tolerance into the future, keep the newest version of a key repeated
 within the chunk, and lay the rows out as the staging table takes them: CSV
-bytes for PostgreSQL's COPY, columns for SQLite. Rows that cannot be admitted
-come back as exception rows with the raw row. Everything per row is done
+bytes for PostgreSQL's COPY; for SQLite, a small SQLite database holding the
+stage table, written by ADBC from Arrow (no Python per row; the parent
+attaches it and moves the rows with SQL). Rows that cannot be admitted come
+back as exception rows with the raw row. Everything per row is done
 column-wise (numpy, Arrow): one Python call per distinct value at most.
 """
 
 from __future__ import annotations
 
 import json
+import os
+import tempfile
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -21,6 +25,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
+from adbc_driver_sqlite import dbapi as adbc_sqlite
 
 from matching.config import CodeMaps
 from matching.sources import SourceChunk
@@ -29,9 +34,9 @@ from matching.standardise.issues import Issue
 from matching.standardise.steps import utc_instant
 from models.source_record import STD_FIELDS
 
-__all__ = ["PrepareContext", "PreparedChunk", "prepare_chunk", "STAGE_COLUMNS", "stage_rows",
-           "EXCEPTION_COLUMNS", "IDENTITY_FIELDS", "identity_keys", "identity_key_of",
-           "future_limit"]
+__all__ = ["PrepareContext", "PreparedChunk", "prepare_chunk", "STAGE_COLUMNS", "STAGE_TABLE",
+           "stage_database", "EXCEPTION_COLUMNS", "IDENTITY_FIELDS", "identity_keys",
+           "identity_key_of", "future_limit"]
 
 #: An update that changes one of these re-opens the record's match.
 IDENTITY_FIELDS = ("customer_type", "name_plain", "gender", "birth_date", "id_type",
@@ -41,6 +46,9 @@ IDENTITY_FIELDS = ("customer_type", "name_plain", "gender", "birth_date", "id_ty
 STAGE_COLUMNS: tuple[str, ...] = (
     "record_key", "source_system", "source_customer_id", "customer_type", "updated_at",
     "updated_key", "raw", "identity_key", *STD_FIELDS)
+
+#: The stage table's name (PostgreSQL: a temporary table; SQLite: in the chunk's database).
+STAGE_TABLE = "ingest_stage"
 
 EXCEPTION_COLUMNS = ("row_number", "line_number", "source_system", "source_customer_id",
                      "reasons", "raw")
@@ -97,7 +105,7 @@ class PrepareContext:
 
     codes: CodeMaps
     future_limit: str  # a later updated_key is quarantined (UPDATED_AT_FUTURE)
-    copy_csv: bool  # stage as COPY rows (PostgreSQL; text format) rather than columns (SQLite)
+    copy_csv: bool  # stage as COPY rows (PostgreSQL; text format) rather than a database (SQLite)
 
 
 @dataclass
@@ -107,7 +115,7 @@ class PreparedChunk:
     staged: int  # rows in the stage: one per key, the newest version in the chunk
     stale: int  # older versions of a key within the chunk, left out
     stage_csv: bytes | None
-    stage_columns: list[StageColumn] | None  # SQLite: see stage_rows
+    stage_db: bytes | None  # SQLite: a database file holding STAGE_TABLE (stage_database)
     exceptions: pd.DataFrame  # EXCEPTION_COLUMNS
     reject_counts: Counter[str]
     newest_updated_at: str | None  # the largest updated_at as sent (database pulls)
@@ -142,7 +150,7 @@ def prepare_chunk(ctx: PrepareContext, item: tuple[str, SourceChunk]) -> Prepare
         name=name, read=len(chunk), staged=len(kept),
         stale=len(admitted) - len(future) - len(kept),
         stage_csv=_csv(stage) if ctx.copy_csv else None,
-        stage_columns=None if ctx.copy_csv else stage,
+        stage_db=None if ctx.copy_csv else stage_database(stage),
         exceptions=exceptions, reject_counts=reject_counts, newest_updated_at=newest_sent,
         position=chunk.position, size=chunk.size)
 
@@ -205,16 +213,33 @@ def _stage_columns(result: StandardisedChunk, kept: np.ndarray, record_key: np.n
     return columns
 
 
-def stage_rows(columns: list[StageColumn], rows: np.ndarray | None = None
-               ) -> list[np.ndarray]:
-    """The columns as object arrays (of the given rows), ready for ``executemany``:
-    one Python object per distinct value, shared by the rows that hold it."""
-    out = []
-    for codes, values in columns:
-        objects = np.array(values.to_pylist(), dtype=object)
-        full = objects if codes is None else objects[codes]
-        out.append(full if rows is None else full[rows])
-    return out
+def stage_database(columns: list[StageColumn]) -> bytes:
+    """The rows as an SQLite database file holding ``STAGE_TABLE`` (every column
+    TEXT, rows in order), as bytes for ``sqlite3.Connection.deserialize``. ADBC
+    binds the values from Arrow in C: Python's ``executemany`` costs about 9 µs a
+    row for these 37 columns (a None parameter alone, looked up as an adapter and
+    failing, ~0.3 µs), ADBC under 3."""
+    arrays = [values if codes is None else values.take(pa.array(codes))
+              for codes, values in columns]
+    table = pa.table(dict(zip(STAGE_COLUMNS, arrays, strict=True)))
+    handle, path = tempfile.mkstemp(prefix="ecif-stage-", suffix=".db", dir=_scratch_dir())
+    os.close(handle)
+    try:
+        with adbc_sqlite.connect(path, autocommit=True) as conn, conn.cursor() as cur:
+            cur.execute("PRAGMA journal_mode = OFF")  # a scratch file: nothing to recover
+            cur.execute(f"CREATE TABLE {STAGE_TABLE} "
+                        f"({', '.join(f'{c} TEXT' for c in STAGE_COLUMNS)})")
+            if table.num_rows:
+                cur.adbc_ingest(STAGE_TABLE, table, mode="append")
+        with open(path, "rb") as fh:
+            return fh.read()
+    finally:
+        os.unlink(path)
+
+
+def _scratch_dir() -> str | None:
+    """Memory-backed /dev/shm where there is one (the file lives milliseconds)."""
+    return "/dev/shm" if os.path.isdir("/dev/shm") and os.access("/dev/shm", os.W_OK) else None
 
 
 def _csv(columns: list[StageColumn]) -> bytes:

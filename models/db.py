@@ -18,8 +18,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from matching.exceptions import ECIFError
 
-__all__ = ["make_engine", "init_db", "alembic_config", "schema_is_current", "session_factory",
-           "require_current_schema", "StoreError"]
+__all__ = ["make_engine", "init_db", "SQLITE_BUSY_MS", "alembic_config", "schema_is_current",
+           "session_factory", "require_current_schema", "StoreError"]
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +31,7 @@ class StoreError(ECIFError):
 
 
 _SQLITE_MMAP = 16 << 30
+SQLITE_BUSY_MS = 30_000  # how long a statement waits for another connection's lock
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
@@ -38,7 +39,7 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur.execute("PRAGMA journal_mode=WAL")
     cur.execute("PRAGMA synchronous=NORMAL")
     cur.execute("PRAGMA foreign_keys=ON")
-    cur.execute("PRAGMA busy_timeout=30000")
+    cur.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_MS}")
     # reads map the file instead of copying each page through a read() call (the
     # match-check's candidate query reads pages all over a large store); SQLite caps
     # the map at its build's limit (2 GiB in Python's), the rest is read as before

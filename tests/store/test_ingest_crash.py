@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
 import uuid
+from contextlib import closing
 from pathlib import Path
 
 from sqlalchemy import Engine
@@ -70,3 +72,43 @@ def test_kill_9_during_ingest_then_rerun(store: Engine, store_url: str,
     assert (stored, exceptions) == (new, rejected)  # nothing of the killed run twice
     runs = query(store, "SELECT status FROM ingest_run ORDER BY id")["status"].tolist()
     assert runs == ["failed", "done"]
+
+
+def test_kill_9_during_an_initial_load_in_rollback_journal_mode(tmp_path: Path) -> None:
+    """SQLite, nobody else connected: an initial load runs with a rollback journal
+    (not WAL). Killed, it leaves a hot journal that the next connection rolls back;
+    the same load then stores everything once, and the store is in WAL mode again."""
+    from models.db import init_db, make_engine
+
+    url = f"sqlite:///{tmp_path / 'ecif.db'}"
+    engine = make_engine(url)
+    init_db(engine)
+    engine.dispose()  # the ingest has the database to itself
+    generate(tmp_path / "gen", records=60_000, seed=6)
+    path = tmp_path / "gen" / "day_001.csv"
+    mark = f"ecif-ingest-test-{uuid.uuid4().hex}"
+
+    killed = _ingest(url, path, mark, fault="ingest:chunk")
+    assert killed.returncode == -signal.SIGKILL, killed.stderr[-2000:]
+    journal = tmp_path / "ecif.db-journal"
+    assert journal.exists() and journal.stat().st_size > 0  # a hot rollback journal
+    assert not (tmp_path / "ecif.db-wal").exists()
+
+    again = _ingest(url, path, mark)
+    assert again.returncode == 0, again.stderr[-2000:]
+    read, new, rejected = map(int, again.stdout.split())
+    assert read == new + rejected and new > 50_000
+    engine = make_engine(url)
+    try:
+        assert query(engine, "SELECT count(*) AS n FROM source_record")["n"].iloc[0] == new
+        assert query(engine, "SELECT count(*) AS n FROM exception_row")["n"].iloc[0] == rejected
+        runs = query(engine, "SELECT status FROM ingest_run ORDER BY id")["status"].tolist()
+        assert runs == ["failed", "done"]
+        with engine.connect() as conn:
+            assert conn.exec_driver_sql("PRAGMA quick_check").scalar() == "ok"
+            indexes = {r[1] for r in conn.exec_driver_sql("PRAGMA index_list(source_record)")}
+    finally:
+        engine.dispose()
+    assert {"ix_source_record_name", "ix_source_record_mobile"} <= indexes  # built at the end
+    with closing(sqlite3.connect(tmp_path / "ecif.db")) as raw:  # none of our pragmas
+        assert raw.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
