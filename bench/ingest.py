@@ -82,6 +82,14 @@ def _drop(url: str) -> None:
         _admin(f'DROP DATABASE IF EXISTS "{url.rsplit("/", 1)[1]}" WITH (FORCE)')
 
 
+def _init(url: str) -> None:
+    """The schema, then the engine closed: `ecif init` is a process of its own, and an
+    open connection would keep an SQLite initial load in WAL mode (ecif.upsert)."""
+    engine = make_engine(url)
+    init_db(engine)
+    engine.dispose()
+
+
 def _url(db: str, work: Path, name: str) -> str:
     if db == "sqlite":
         for old in work.glob(f"{name}.db*"):
@@ -155,7 +163,7 @@ def _scale(args: argparse.Namespace, work: Path) -> None:
         for db in args.databases.split(","):
             url = _url(db, work, f"scale{n}")
             _reset(url)
-            init_db(make_engine(url))
+            _init(url)
             seconds, rows, mem = _ingest(url, [data / "day_001.csv"], args.workers)
             print(_line(f"{db} initial load of {n:,}", seconds, rows, mem), flush=True)
             _drop(url)
@@ -195,7 +203,7 @@ def main() -> None:
         for db in args.databases.split(","):
             url = _url(db, work, "bench")
             _reset(url)
-            init_db(make_engine(url))
+            _init(url)
             first, rows, mem = _ingest(url, nights[:1], args.workers)
             print(_line(f"{db}: ingest night 1 (initial load)", first, rows, mem), flush=True)
             second, rows2, mem2 = _ingest(url, nights[1:], args.workers)
