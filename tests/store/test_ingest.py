@@ -136,3 +136,61 @@ def test_incremental_pull_by_updated_at_watermark(store: Engine, tmp_path: Path)
     mark = query(store, "SELECT updated_at FROM source_watermark")["updated_at"].tolist()
     assert mark == ["2026-11-03T10:00:00"]
     source.dispose()
+
+
+def _journal_during_load(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, int]]:
+    """(journal_mode, synchronous) as the ingest's own connection saw them mid-load."""
+    from ecif.upsert import Stage
+
+    seen: list[tuple[str, int]] = []
+    load = Stage.load
+
+    def spy(self: Stage, chunk: object) -> object:
+        run = self.conn.exec_driver_sql
+        seen.append((run("PRAGMA journal_mode").scalar(), run("PRAGMA synchronous").scalar()))
+        return load(self, chunk)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(Stage, "load", spy)
+    return seen
+
+
+def test_sqlite_initial_load_runs_with_a_rollback_journal_then_wal_again(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from models.db import init_db, make_engine
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'ecif.db'}")
+    init_db(engine)
+    seen = _journal_during_load(monkeypatch)
+    rows = [person("CORE", f"C{i}", "王芳", "") for i in range(3)]
+    ingest_files(engine, [write_csv(tmp_path / "1.csv", rows)], workers=1)
+    assert seen == [("delete", 2)]  # FULL: a rollback journal safe against power loss
+    ingest_files(engine, [write_csv(tmp_path / "2.csv", [person("UW", "U1", "李娜", "")])],
+                 workers=1)
+    assert seen[1] == ("wal", 1)  # not an initial load: WAL, synchronous NORMAL
+    with engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == 1
+    assert query(engine, "SELECT count(*) AS n FROM source_record")["n"].iloc[0] == 4
+    engine.dispose()
+
+
+def test_sqlite_initial_load_stays_in_wal_when_the_store_is_open_elsewhere(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import time
+
+    from models.db import init_db, make_engine
+
+    url = f"sqlite:///{tmp_path / 'ecif.db'}"
+    engine = make_engine(url)
+    init_db(engine)
+    reader = create_engine(url)  # another process's connection, say the app's
+    seen = _journal_during_load(monkeypatch)
+    with reader.connect() as conn:
+        conn.exec_driver_sql("SELECT count(*) FROM source_record").scalar()
+        started = time.monotonic()
+        got = ingest_files(engine, [write_csv(tmp_path / "1.csv", [
+            person("CORE", "C1", "王芳", "")])], workers=1)
+        assert time.monotonic() - started < 10  # asked once, did not wait 30 s for it
+    assert got.new == 1 and seen == [("wal", 1)]
+    reader.dispose()
+    engine.dispose()
