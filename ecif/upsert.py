@@ -57,9 +57,8 @@ def bulk_journal(conn: Connection) -> Iterator[None]:
     content of changed pages only, and an initial load's pages are new ones. Crash
     safety is the journal's, with ``synchronous = FULL`` while it lasts (a hot
     journal is rolled back by the next connection, which switches back to WAL on
-    connect). Where the switch is refused (another
-    connection has the database open: the app, a reader) the load runs in WAL mode
-    as ever."""
+    connect). Where the switch is refused (another connection has the database
+    open: the app, a reader) the load runs in WAL mode as ever."""
     if conn.dialect.name != "sqlite":
         yield
         return
@@ -89,10 +88,12 @@ def _journal_mode(conn: Connection, mode: str) -> str:
     # leaving WAL mode needs the database to itself: ask once, do not wait for it
     conn.exec_driver_sql("PRAGMA busy_timeout = 0")
     try:
-        now = str(conn.exec_driver_sql(f"PRAGMA journal_mode = {mode}").scalar()).lower()
+        # main only: a pooled connection may have the stage's in-memory schema attached
+        now = str(conn.exec_driver_sql(f"PRAGMA main.journal_mode = {mode}").scalar()).lower()
         # a rollback journal is safe against power loss only with FULL (NORMAL is,
         # in WAL mode: models.db); the cost is a few more fsyncs in one transaction
-        conn.exec_driver_sql(f"PRAGMA synchronous = {'NORMAL' if now == 'wal' else 'FULL'}")
+        conn.exec_driver_sql(
+            f"PRAGMA main.synchronous = {'NORMAL' if now == 'wal' else 'FULL'}")
     finally:
         conn.exec_driver_sql(f"PRAGMA busy_timeout = {SQLITE_BUSY_MS}")
         conn.commit()

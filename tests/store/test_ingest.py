@@ -162,6 +162,12 @@ def test_sqlite_initial_load_runs_with_a_rollback_journal_then_wal_again(
     init_db(engine)
     seen = _journal_during_load(monkeypatch)
     rows = [person("CORE", f"C{i}", "王芳", "") for i in range(3)]
+    bad = write_csv(tmp_path / "bad.csv", rows)
+    bad.write_bytes(bad.read_bytes() + b"CORE,C\xff\xfe,P,x\n")
+    with pytest.raises(InputFileError, match="not valid utf-8"):  # fails before a chunk
+        ingest_files(engine, [bad], workers=1)
+    with engine.connect() as conn:  # back in WAL; the pooled connection keeps its stage
+        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
     ingest_files(engine, [write_csv(tmp_path / "1.csv", rows)], workers=1)
     assert seen == [("delete", 2)]  # FULL: a rollback journal safe against power loss
     ingest_files(engine, [write_csv(tmp_path / "2.csv", [person("UW", "U1", "李娜", "")])],
