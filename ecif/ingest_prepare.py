@@ -27,6 +27,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from adbc_driver_sqlite import dbapi as adbc_sqlite
 
+from ecif.settings import memory_dir
 from matching.config import CodeMaps
 from matching.sources import SourceChunk
 from matching.standardise.batch import StandardisedChunk, standardise_frame
@@ -222,7 +223,8 @@ def stage_database(columns: list[StageColumn]) -> bytes:
     arrays = [values if codes is None else values.take(pa.array(codes))
               for codes, values in columns]
     table = pa.table(dict(zip(STAGE_COLUMNS, arrays, strict=True)))
-    handle, path = tempfile.mkstemp(prefix="ecif-stage-", suffix=".db", dir=_scratch_dir())
+    # in memory where there is a /dev/shm: the file lives for milliseconds
+    handle, path = tempfile.mkstemp(prefix="ecif-stage-", suffix=".db", dir=memory_dir())
     os.close(handle)
     try:
         with adbc_sqlite.connect(path, autocommit=True) as conn, conn.cursor() as cur:
@@ -235,11 +237,6 @@ def stage_database(columns: list[StageColumn]) -> bytes:
             return fh.read()
     finally:
         os.unlink(path)
-
-
-def _scratch_dir() -> str | None:
-    """Memory-backed /dev/shm where there is one (the file lives milliseconds)."""
-    return "/dev/shm" if os.path.isdir("/dev/shm") and os.access("/dev/shm", os.W_OK) else None
 
 
 def _csv(columns: list[StageColumn]) -> bytes:

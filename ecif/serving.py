@@ -14,10 +14,11 @@ from __future__ import annotations
 
 import gc
 import logging
-import os
 from typing import Any
 
 from flask import Flask
+
+from ecif.settings import memory_dir
 
 __all__ = ["serve_waitress", "serve_gunicorn", "warm_up"]
 
@@ -67,10 +68,11 @@ def serve_gunicorn(app: Flask, host: str, port: int, workers: int, threads: int,
         "keepalive": 5, "timeout": timeout, "graceful_timeout": 10, "accesslog": None,
         "post_fork": post_fork,
     }
-    if os.path.isdir("/dev/shm"):
+    shm = memory_dir()
+    if shm:
         # each worker's heartbeat (a file's mtime set at every turn of its loop, i.e.
         # about twice a request) in memory rather than on the temp directory's disk
-        options["worker_tmp_dir"] = "/dev/shm"
+        options["worker_tmp_dir"] = shm
 
     class _Server(BaseApplication):
         def load_config(self) -> None:

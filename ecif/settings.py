@@ -21,7 +21,7 @@ from pathlib import Path
 
 from matching.config import DEFAULT_CONFIG_DIR
 
-__all__ = ["Settings", "load_settings", "REPO_ROOT", "sample_dir"]
+__all__ = ["Settings", "load_settings", "REPO_ROOT", "sample_dir", "memory_dir"]
 
 
 def _checkout() -> Path | None:
@@ -72,3 +72,9 @@ def sample_dir(settings: Settings) -> Path:
     from matching.packaged import packaged_dir
 
     return packaged_dir("ecif_sample")
+
+
+def memory_dir() -> str | None:
+    """A memory-backed directory for short-lived files (/dev/shm where there is a
+    writable one), else None: the system's temporary directory."""
+    return "/dev/shm" if os.path.isdir("/dev/shm") and os.access("/dev/shm", os.W_OK) else None
