@@ -246,7 +246,8 @@ class _Run:
             stage.defer_indexes()
             newest: str | None = None
             prepared = map_ordered(partial(prepare_chunk, context), chunks, workers=workers,
-                                   preload=["ecif.ingest_prepare", "matching.standardise.warm"],
+                                   preload=["ecif.ingest_prepare", "matching.standardise.warm",
+                                            "adbc_driver_sqlite.dbapi"],
                                    rows=_rows)
             with closing(prepared) as results:
                 for chunk in results:

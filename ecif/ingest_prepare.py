@@ -25,7 +25,6 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
-from adbc_driver_sqlite import dbapi as adbc_sqlite
 
 from ecif.settings import memory_dir
 from matching.config import CodeMaps
@@ -220,6 +219,9 @@ def stage_database(columns: list[StageColumn]) -> bytes:
     binds the values from Arrow in C: Python's ``executemany`` costs about 9 µs a
     row for these 37 columns (a None parameter alone, looked up as an adapter and
     failing, ~0.3 µs), ADBC under 3."""
+    # here, not at the top: the real-time API imports this module for identity_key_of
+    from adbc_driver_sqlite import dbapi as adbc_sqlite
+
     arrays = [values if codes is None else values.take(pa.array(codes))
               for codes, values in columns]
     table = pa.table(dict(zip(STAGE_COLUMNS, arrays, strict=True)))
