@@ -98,6 +98,20 @@ def _url(db: str, work: Path, name: str) -> str:
     return PG_SERVER.rsplit("/", 1)[0] + f"/ecif_bench_ingest_{name}_{os.getpid()}"
 
 
+def _store_gib(url: str) -> float:
+    """The store's size on disk (PostgreSQL: the database's, tables and indexes)."""
+    if url.startswith("postgresql"):
+        from sqlalchemy import create_engine, text
+        admin = create_engine(PG_SERVER)
+        with admin.connect() as conn:
+            size = conn.execute(text("SELECT pg_database_size(:name)"),
+                                {"name": url.rsplit("/", 1)[1]}).scalar_one()
+        admin.dispose()
+        return int(size) / 2**30
+    path = Path(url.removeprefix("sqlite:///"))
+    return sum(p.stat().st_size for p in path.parent.glob(path.name + "*")) / 2**30
+
+
 def _rows(path: Path) -> int:
     with path.open("rb") as fh:
         return sum(block.count(b"\n") for block in iter(lambda: fh.read(1 << 24), b"")) - 1
@@ -165,7 +179,8 @@ def _scale(args: argparse.Namespace, work: Path) -> None:
             _reset(url)
             _init(url)
             seconds, rows, mem = _ingest(url, [data / "day_001.csv"], args.workers)
-            print(_line(f"{db} initial load of {n:,}", seconds, rows, mem), flush=True)
+            print(_line(f"{db} initial load of {n:,}", seconds, rows, mem)
+                  + f", store {_store_gib(url):.1f} GiB", flush=True)
             _drop(url)
         if args.data is None:
             shutil.rmtree(data, ignore_errors=True)
