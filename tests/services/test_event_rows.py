@@ -1,5 +1,6 @@
-"""Merge events of a plan, computed in one pass (ecif.services.clusters.event_rows),
-are exactly those of the per-event search they replaced (kept here as the oracle):
+"""Merge events of a plan, computed in one pass (ecif.services.clusters.event_rows,
+grouped by sorting), are exactly those of the per-event search they replaced (kept
+here as the oracle, with pandas' groups):
 the same rows, in the same order, with the same key order in before/after, and the
 same moved records."""
 
@@ -12,8 +13,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ecif.services.clusters import EventInfo, event_rows, membership
+from ecif.services.clusters import EventInfo, event_rows
 from matching.vocabulary import EventType
+
+
+def membership(frame: pd.DataFrame, key: str) -> dict[str, list[str]]:
+    """The oracle's grouping: a pandas group per key."""
+    return {str(no): sorted(group["record_key"]) for no, group in frame.groupby(key)}
 
 
 def _oracle(plan: pd.DataFrame, fresh: set[str], run_id: int | None, now: Any,
