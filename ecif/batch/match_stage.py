@@ -204,7 +204,8 @@ def _plan(result: MatchResult, links: pd.DataFrame, detached: pd.Series,
     member_no = pd.Series(links["customer_no"].to_numpy()[member],
                           index=links["unique_id"].to_numpy()[member])
     rec["member_no"] = member_no.reindex(rec["unique_id"]).to_numpy()
-    rec["prior_no"] = by_key["customer_no"].reindex(rec["unique_id"]).to_numpy()
+    at = by_key.index.get_indexer(pd.Index(rec["unique_id"]))  # -1: not linked before
+    rec["prior_no"] = _take(by_key["customer_no"].to_numpy(), at)
     cluster, _ = pd.factorize(rec["cluster"])
     n = int(cluster.max()) + 1 if len(cluster) else 0
     is_member = rec["member_no"].notna().to_numpy()
@@ -212,18 +213,19 @@ def _plan(result: MatchResult, links: pd.DataFrame, detached: pd.Series,
     flag = np.bincount(cluster[~is_member], minlength=n) > 0
     # ... records of two or more customers (a merge), ...
     member_code, _ = pd.factorize(rec["member_no"])
-    pairs = np.unique(np.stack([cluster[is_member], member_code[is_member]]), axis=1)
-    flag |= np.bincount(pairs[0], minlength=n) > 1
+    width = max(int(member_code.max()) + 1 if len(member_code) else 1, 1)
+    pairs = np.unique(cluster[is_member].astype(np.int64) * width + member_code[is_member])
+    flag |= np.bincount(pairs // width, minlength=n) > 1
     # ... or part of a customer whose records (detached ones too) end in two clusters
     prior_code, _ = pd.factorize(rec["prior_no"])
     has_prior = prior_code >= 0
-    spans = np.unique(np.stack([prior_code[has_prior], cluster[has_prior]]), axis=1)
-    split_nos = np.flatnonzero(np.bincount(spans[0]) > 1)
+    spans = np.unique(prior_code[has_prior].astype(np.int64) * max(n, 1) + cluster[has_prior])
+    split_nos = np.flatnonzero(np.bincount(spans // max(n, 1)) > 1)
     flag[cluster[has_prior & np.isin(prior_code, split_nos)]] = True
     changed = flag[cluster]
     plan = rec[changed].copy()
     plan_member = plan["member_no"].notna()
-    old_type = by_key["link_type"].reindex(plan["unique_id"]).to_numpy()
+    old_type = _take(by_key["link_type"].to_numpy(), at[changed])
     plan["link_type"] = pd.Series(old_type, index=plan.index).where(plan_member,
                                                                     plan["link_type"])
     plan["rule"] = plan["rule"].where(plan["rule"].ne(MEMBER_RULE), None)
@@ -244,6 +246,15 @@ def _plan(result: MatchResult, links: pd.DataFrame, detached: pd.Series,
             "task_type": TaskType.IDENTITY_CHANGE})
         tasks = pd.concat([tasks, extra], ignore_index=True) if len(tasks) else extra
     return plan, tasks.drop_duplicates(["group_key", "record_id"])
+
+
+def _take(values: np.ndarray, at: np.ndarray) -> np.ndarray:
+    """``values[at]`` with None where ``at`` is -1 (a reindex by positions found once)."""
+    out = np.empty(len(at), dtype=object)
+    found = at >= 0
+    out[found] = values[at[found]]
+    out[~found] = None
+    return out
 
 
 def _pair_rows(result: MatchResult, run_id: int, plan: pd.DataFrame) -> list[pd.DataFrame]:

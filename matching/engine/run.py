@@ -290,12 +290,17 @@ def _member_edges(edges: EdgeParts, members: pd.DataFrame | None, rule: int) -> 
     """Tier-0 edges joining each existing customer's records (a star on its first)."""
     if members is None or members.empty:
         return
-    ordered = members.sort_values(["customer_no", "unique_id"])
-    first = ordered.groupby("customer_no")["unique_id"].transform("first")
-    keep = (ordered["unique_id"] != first).to_numpy()
-    edges.add(pa.array(first.to_numpy()[keep], pa.string()),
-              pa.array(ordered["unique_id"].to_numpy()[keep], pa.string()),
-              1.0, TIER_STEWARD, rule)
+    # sorted by Arrow (a pandas sort of two string columns: 3.6 s for 1M records)
+    table = pa.table({"c": pa.array(members["customer_no"].to_numpy(), pa.string()),
+                      "u": pa.array(members["unique_id"].to_numpy(), pa.string())})
+    table = table.take(pc.sort_indices(table, [("c", "ascending"), ("u", "ascending")]))
+    customer = table["c"].to_numpy(zero_copy_only=False)
+    unique_id = table["u"].to_numpy(zero_copy_only=False)
+    starts = np.r_[True, customer[1:] != customer[:-1]]
+    first = np.maximum.accumulate(np.where(starts, np.arange(len(customer)), 0))
+    keep = ~starts
+    edges.add(pa.array(unique_id[first[keep]], pa.string()),
+              pa.array(unique_id[keep], pa.string()), 1.0, TIER_STEWARD, rule)
 
 
 def _exclusive_sql(ctype: str, table: str) -> str:
