@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Connection, delete, func, or_, select, true, update
+from sqlalchemy import Connection, delete, or_, select, true, update
 
 from ecif.batch.context import BatchContext, fault_point
 from ecif.bulk import in_batches, insert_rows, read_frame, table_of
@@ -31,6 +31,7 @@ from ecif.services.base import BATCH
 from ecif.services.decisions import live_decisions
 from ecif.services.model_registry import active_models, save_version
 from ecif.services.realtime_index import index_frames, index_is_current, write_index
+from ecif.services.retention import previous_run_start
 from ecif.snapshot import FOCUS, STD_TABLE, export_records, load_records, read_columnar
 from matching.engine.backend import Backend, DuckDBBackend
 from matching.engine.engines import open_backend
@@ -44,7 +45,6 @@ from matching.vocabulary import (
     Judgement,
     LinkType,
     PairDecision,
-    RunStatus,
     TaskStatus,
     TaskType,
 )
@@ -170,8 +170,7 @@ def match_stage(ctx: BatchContext) -> dict[str, Any]:
 def _decided_since_last_run(conn: Connection, run_id: int) -> list[str]:
     """Record keys named by steward decisions made or withdrawn since the last finished
     run started: their customers are matched again, so that the decisions hold."""
-    last = conn.execute(select(func.max(BatchRun.started_at)).where(
-        BatchRun.status == RunStatus.DONE, BatchRun.id < run_id)).scalar()
+    last = previous_run_start(conn, run_id)
     changed = read_frame(conn, select(Decision.scope, Decision.left_key, Decision.right_key)
                          .where(true() if last is None else or_(
                              Decision.created_at >= last, Decision.deleted_at >= last)))

@@ -25,7 +25,7 @@ from matching.vocabulary import RunStatus, TaskStatus
 from models.batch import BatchRun
 from models.customer import Link
 
-__all__ = ["prune_pairs"]
+__all__ = ["prune_pairs", "previous_run_start"]
 
 
 def prune_pairs(conn: Connection, run_id: int | None = None) -> int:
@@ -54,7 +54,7 @@ def prune_pairs(conn: Connection, run_id: int | None = None) -> int:
             "DELETE FROM match_pair WHERE id IN (SELECT o.id FROM match_pair n "
             "JOIN match_pair o ON o.left_key = n.left_key AND o.right_key = n.right_key "
             "AND o.id < n.id WHERE n.run_id = :run)"), {"run": run_id}).rowcount or 0
-    since = _previous_start(conn, run_id) if run_id is not None else None
+    since = previous_run_start(conn, run_id) if run_id is not None else None
     params: dict[str, Any] = {"task_status": TaskStatus.OPEN}
     if since is None:
         apart = text(_APART.format(touched="", pairs="match_pair p", scope=""))
@@ -77,7 +77,7 @@ def prune_pairs(conn: Connection, run_id: int | None = None) -> int:
 SINCE_MARGIN = timedelta(hours=1)
 
 
-def _previous_start(conn: Connection, run_id: int) -> datetime | None:
+def previous_run_start(conn: Connection, run_id: int) -> datetime | None:
     """When the last finished run before ``run_id`` started (None: there is none)."""
     got = conn.execute(select(func.max(BatchRun.started_at)).where(
         BatchRun.status == RunStatus.DONE, BatchRun.id < run_id)).scalar()
